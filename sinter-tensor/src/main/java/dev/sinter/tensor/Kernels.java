@@ -8,7 +8,7 @@
 //   - all buffers are flat float[] with an element offset, row-major;
 //   - argument order: outputs first, then inputs, then sizes;
 //   - every backward ACCUMULATES (+=) into its gradient outputs, both activations and parameters;
-//     the caller zeroes gradient buffers once per step;
+//     the caller zeroes gradient buffers once per step (rope, an in-place rotation, is the exception);
 //   - results must not depend on the thread count: parallel loops split work into a number of
 //     tasks that depends only on the problem size.
 // Legend: M rows (tokens), N output features, K input features, C channels, B batch, T time,
@@ -91,7 +91,10 @@ public interface Kernels {
    * Rotary position embedding applied in place to the first {@code heads} heads of each row of a
    * [B*T, stride] buffer (the q and k parts of a fused qkv row), rotating pairs (i, i + hs/2)
    * (the Llama / Hugging Face "rotate_half" convention). cos and sin are [T, hs/2] tables.
-   * With {@code inverse} the rotation is by the negative angle, which is the backward pass.
+   * With {@code inverse} the rotation is by the negative angle, which is the backward pass. Unlike
+   * the other backward kernels this one works in place and does not accumulate: call it on a
+   * gradient buffer that holds only the gradient flowing into the rotation. Row r of batch item b
+   * uses table row r (positions start at 0 in every sequence).
    */
   void rope(float[] x, int xOff, int stride, float[] cos, float[] sin, int b, int t, int heads, int hs,
       boolean inverse);

@@ -1,0 +1,309 @@
+// The packed, blocked, multi-threaded driver behind VectorGemm: C[M,N] (+)= A[M,K]·B[K,N] (+ bias).
+//
+// The product is a sequence of steps, one per K chunk [p0, p0+KC) in increasing order (times a
+// super-block of whole tiles, should an operand outgrow the pack budget). A step
+//   packs its chunk of A into MR-row micro-panels and of B into NR-column micro-panels, each once
+//     and shared by every tile (B by all M tiles, A by all N tiles), reading the sources in
+//     sequential runs into buffers that stay in L3; then
+//   runs one task per MC×NC tile of C: per MR-row panel (its A micro-panel stays in L1) the task
+//     walks the tile's NR-column B micro-panels (the KC×NC block stays in L2) and adds into C left
+//     to right, which the hardware prefetcher follows.
+// Steps are pipelined over double buffers: one parallelFor runs the tiles of step s together with
+// the packing of step s+1, so memory-bound packing overlaps compute and each step costs a single
+// barrier. One driver per calling thread holds the buffers, so steady-state calls allocate nothing.
+// Every element of C is computed as C ← (((C or bias) + s₀) + s₁) + … where sᵢ is the FMA chain of
+// K chunk i in increasing p; chunks and tiles depend only on (M, N, K), never on the thread count,
+// so the result is bitwise the same on any pool.
+package dev.sinter.tensor;
+
+import java.util.function.IntConsumer;
+
+final class GemmDriver {
+  /** A packing task covers this many MR-row panels of A. */
+  private static final int A_PANELS_PER_TASK = 64;
+  /** Columns of a transposed B, and rows of a row-major B, per packing task. */
+  private static final int B_COLS_PER_TASK = 64;
+  private static final int B_ROWS_PER_TASK = 16;
+  /** Below this many multiply-adds the pool's hand-off costs more than it saves. */
+  static final long PARALLEL_MIN_WORK = 128L * 128 * 128;
+
+  private final GemmBlocking bl;
+  private final int mr;
+  private final int nr;
+  /** 6×4 kernel (512-bit) rather than 4×2. */
+  private final boolean wide;
+  /** Double buffers: step s packs A into packA[s % 2] and a new chunk c of B into packB[c % 2]. */
+  private final float[][] packA = {new float[0], new float[0]};
+  private final float[][] packB = {new float[0], new float[0]};
+  private final Step[] steps = {new Step(), new Step()};
+
+  // The current problem; written by the calling thread before each parallelFor, read by tasks.
+  private float[] c;
+  private int cOff;
+  private int ldc;
+  private float[] a;
+  private int aOff;
+  private int lda;
+  private boolean aTrans;
+  private float[] b;
+  private int bOff;
+  private int ldb;
+  private boolean bTrans;
+  private int m;
+  private int n;
+  private int k;
+  private boolean accumulate;
+  private float[] bias;
+  private int biasOff;
+  private float[] rowSums;
+  private int rowSumsOff;
+
+  // Partition, a function of (m, n, k) and the blocking only.
+  private int chunkK;
+  private int tileRows;
+  private int tileCols;
+  private int superRows;
+  private int superCols;
+  private int rowBlocks;
+  private int chunks;
+
+  // The current phase: tiles of `computing` and packing of `packing` (either may be null).
+  private Step computing;
+  private Step packing;
+  private final IntConsumer phaseTask = this::phaseTask;
+
+  /** One step: rows [i0, i0+mb) of A and C, columns [j0, j0+nb) of B and C, K chunk [p0, p0+kc). */
+  private static final class Step {
+    int i0;
+    int mb;
+    int j0;
+    int nb;
+    int p0;
+    int kc;
+    boolean packsB;
+    boolean sumRows;
+    int aTasks;
+    int bTasks;
+    int tiles;
+    float[] bufA;
+    float[] bufB;
+  }
+
+  GemmDriver(GemmBlocking bl) {
+    if (bl.lanes() != GemmMicroKernel.L) {
+      throw new IllegalArgumentException(
+          "blocking for " + bl.lanes() + " lanes on a " + GemmMicroKernel.L + "-lane JVM");
+    }
+    this.bl = bl;
+    this.mr = bl.mr();
+    this.nr = bl.nr();
+    this.wide = bl.nv() == 4;
+  }
+
+  /**
+   * C[M,N] = A·B (+ bias[N]) or, with {@code accumulate}, C += A·B; bias only without accumulate.
+   * With rowSums non-null (transposed A only), rowSums[i] += Σ_p A[i,p] (summed in increasing p).
+   * K must be at least 1; pool may be null for the calling thread alone.
+   */
+  void gemm(ThreadPool pool, float[] c, int cOff, int ldc, float[] a, int aOff, int lda,
+      boolean aTrans, float[] b, int bOff, int ldb, boolean bTrans, int m, int n, int k,
+      boolean accumulate, float[] bias, int biasOff, float[] rowSums, int rowSumsOff) {
+    if (m <= 0 || n <= 0) {
+      return;
+    }
+    if (rowSums != null && !aTrans) {
+      throw new IllegalArgumentException("row sums are fused into the packing of a transposed A");
+    }
+    this.c = c;
+    this.cOff = cOff;
+    this.ldc = ldc;
+    this.a = a;
+    this.aOff = aOff;
+    this.lda = lda;
+    this.aTrans = aTrans;
+    this.b = b;
+    this.bOff = bOff;
+    this.ldb = ldb;
+    this.bTrans = bTrans;
+    this.m = m;
+    this.n = n;
+    this.k = k;
+    this.accumulate = accumulate;
+    this.bias = accumulate ? null : bias;
+    this.biasOff = biasOff;
+    this.rowSums = rowSums;
+    this.rowSumsOff = rowSumsOff;
+    try {
+      run((long) m * n * k < PARALLEL_MIN_WORK ? null : pool);
+    } finally {
+      this.c = null;
+      this.a = null;
+      this.b = null;
+      this.bias = null;
+      this.rowSums = null;
+      this.computing = null;
+      this.packing = null;
+    }
+  }
+
+  private void run(ThreadPool pool) {
+    chunkK = evenSplit(k, bl.kc(), 1);
+    tileRows = evenSplit(m, bl.mc(), mr);
+    tileCols = evenSplit(n, bl.nc(), nr);
+    long budget = bl.packBudget();
+    superRows = tileRows * (int) Math.max(1, budget / ((long) tileRows * chunkK));
+    superCols = tileCols * (int) Math.max(1, budget / ((long) tileCols * chunkK));
+    rowBlocks = ceilDiv(m, superRows);
+    chunks = ceilDiv(k, chunkK);
+    int stepCount = ceilDiv(n, superCols) * chunks * rowBlocks;
+    long needA = (long) roundUp(Math.min(superRows, m), mr) * chunkK;
+    long needB = (long) roundUp(Math.min(superCols, n), nr) * chunkK;
+    for (int i = 0; i < 2; i++) {
+      if (packA[i].length < needA) {
+        packA[i] = new float[Math.toIntExact(needA)];
+      }
+      if (packB[i].length < needB) {
+        packB[i] = new float[Math.toIntExact(needB)];
+      }
+    }
+    computing = null;
+    packing = describe(steps[0], 0);
+    forAll(pool, packing.aTasks + packing.bTasks);
+    for (int s = 1; s <= stepCount; s++) {
+      computing = packing;
+      packing = s < stepCount ? describe(steps[s % 2], s) : null;
+      forAll(pool, computing.tiles + (packing == null ? 0 : packing.aTasks + packing.bTasks));
+    }
+  }
+
+  /** Fills in step s: s = (column block · chunks + chunk) · rowBlocks + row block. */
+  private Step describe(Step st, int s) {
+    int rowBlock = s % rowBlocks;
+    int chunk = (s / rowBlocks) % chunks;
+    int colBlock = s / (rowBlocks * chunks);
+    st.i0 = rowBlock * superRows;
+    st.mb = Math.min(superRows, m - st.i0);
+    st.j0 = colBlock * superCols;
+    st.nb = Math.min(superCols, n - st.j0);
+    st.p0 = chunk * chunkK;
+    st.kc = Math.min(chunkK, k - st.p0);
+    // B is shared by all row blocks of a chunk; it is packed with the first.
+    st.packsB = rowBlock == 0;
+    st.sumRows = rowSums != null && colBlock == 0;
+    st.aTasks = ceilDiv(st.mb, A_PANELS_PER_TASK * mr);
+    st.bTasks = !st.packsB ? 0
+        : bTrans ? ceilDiv(st.nb, B_COLS_PER_TASK) : ceilDiv(st.kc, B_ROWS_PER_TASK);
+    st.tiles = ceilDiv(st.mb, tileRows) * ceilDiv(st.nb, tileCols);
+    st.bufA = packA[s % 2];
+    st.bufB = packB[(s / rowBlocks) % 2];
+    return st;
+  }
+
+  private void forAll(ThreadPool pool, int tasks) {
+    if (pool == null) {
+      for (int t = 0; t < tasks; t++) {
+        phaseTask(t);
+      }
+    } else {
+      pool.parallelFor(tasks, phaseTask);
+    }
+  }
+
+  /**
+   * Task t of the current phase. Tiles and packing tasks alternate while both last, so the
+   * threads that pick them up in turn tend to mix memory-bound and compute-bound work.
+   */
+  private void phaseTask(int t) {
+    int tiles = computing == null ? 0 : computing.tiles;
+    int packs = packing == null ? 0 : packing.aTasks + packing.bTasks;
+    int pairs = Math.min(tiles, packs);
+    if (t < 2 * pairs) {
+      if ((t & 1) == 0) {
+        tile(computing, t >> 1);
+      } else {
+        pack(packing, t >> 1);
+      }
+    } else if (tiles > packs) {
+      tile(computing, t - pairs);
+    } else {
+      pack(packing, t - pairs);
+    }
+  }
+
+  /** Packs a share of a step's K chunk: rows of A, or columns (transposed) or rows of B. */
+  private void pack(Step st, int t) {
+    if (t < st.aTasks) {
+      int row = t * A_PANELS_PER_TASK * mr;
+      GemmPack.packA(st.bufA, row * st.kc, a, aOff, lda, aTrans, st.i0 + row,
+          Math.min(A_PANELS_PER_TASK * mr, st.mb - row), mr, st.p0, st.kc,
+          st.sumRows ? rowSums : null, rowSumsOff + st.i0 + row);
+      return;
+    }
+    t -= st.aTasks;
+    if (bTrans) {
+      int col = t * B_COLS_PER_TASK;
+      GemmPack.packBTransposed(st.bufB, col * st.kc, b, bOff, ldb, st.j0 + col,
+          Math.min(B_COLS_PER_TASK, st.nb - col), nr, st.p0, st.kc);
+    } else {
+      int from = t * B_ROWS_PER_TASK;
+      GemmPack.packBRows(st.bufB, 0, b, bOff, ldb, st.j0, st.nb, nr, st.p0, st.kc, from,
+          Math.min(st.kc, from + B_ROWS_PER_TASK));
+    }
+  }
+
+  /** Adds a step's K chunk contribution to one tile of C. */
+  private void tile(Step st, int t) {
+    // Row-major task order: consecutive tasks share their rows of packed A, so that MC×KC block
+    // stays hot in L3 while the packed B chunk is swept once per row block (sweeping all of packed
+    // A once per column block instead made the kernel twice as sensitive to memory traffic from
+    // other processes). Within a row block the columns alternate between the left and right half,
+    // so tasks running at the same time on different threads are far apart and share no cache
+    // line of C (neighbours would share the line at their common edge in every row).
+    int tilesAcross = ceilDiv(st.nb, tileCols);
+    int x = t % tilesAcross;
+    int half = (tilesAcross + 1) / 2;
+    int rowStart = (t / tilesAcross) * tileRows;
+    int colStart = ((x & 1) == 0 ? x >> 1 : half + (x >> 1)) * tileCols;
+    int rowEnd = Math.min(st.mb, rowStart + tileRows);
+    int colEnd = Math.min(st.nb, colStart + tileCols);
+    int kc = st.kc;
+    boolean load = accumulate || st.p0 > 0;
+    float[] z = st.p0 == 0 ? bias : null;
+    float[] pa = st.bufA;
+    float[] pb = st.bufB;
+    // Row panels outer: the A micro-panel stays in L1 across the tile's columns, and each row
+    // panel walks C left to right, a pattern the hardware prefetcher follows.
+    for (int row = rowStart; row < rowEnd; row += mr) {
+      int rows = Math.min(mr, rowEnd - row);
+      int cAt = cOff + (st.i0 + row) * ldc + st.j0;
+      for (int col = colStart; col < colEnd; col += nr) {
+        int cols = Math.min(nr, colEnd - col);
+        if (wide) {
+          GemmMicroKernel.kernel6x4(kc, pa, row * kc, pb, col * kc, c, cAt + col, ldc,
+              rows, cols, load, z, biasOff + st.j0 + col);
+        } else {
+          GemmMicroKernel.kernel4x2(kc, pa, row * kc, pb, col * kc, c, cAt + col, ldc,
+              rows, cols, load, z, biasOff + st.j0 + col);
+        }
+      }
+    }
+  }
+
+  /**
+   * Splits {@code size} into the fewest pieces of at most {@code target} (rounded up to a multiple
+   * of {@code align}) and returns the piece length: even pieces rather than a sliver at the end.
+   */
+  static int evenSplit(int size, int target, int align) {
+    int t = Math.max(align, target / align * align);
+    int pieces = ceilDiv(size, t);
+    return roundUp(ceilDiv(size, pieces), align);
+  }
+
+  static int ceilDiv(int x, int y) {
+    return (x + y - 1) / y;
+  }
+
+  static int roundUp(int x, int y) {
+    return ceilDiv(x, y) * y;
+  }
+}

@@ -1,0 +1,39 @@
+// What one optimizer step did, measured: the record behind the console line and the JSONL row.
+package dev.sinter.train;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Metrics of one optimizer step. Times in milliseconds; the four parts sum to (almost) stepMs.
+ *
+ * @param step       1-based step number
+ * @param loss       mean training loss over the step's micro-batches
+ * @param lr         learning rate applied
+ * @param gradNorm   global gradient L2 norm before clipping
+ * @param tokensPerS tokens per second of this step
+ * @param mfu        model FLOPs utilisation against the peak
+ * @param hfu        hardware FLOPs utilisation (counts recomputation); equals mfu without it
+ */
+public record StepStats(int step, double loss, double lr, double gradNorm, double stepMs,
+    double dataMs, double forwardMs, double backwardMs, double optimizerMs, double tokensPerS,
+    double mfu, double hfu) {
+
+  /** The JSONL row (stable field names). */
+  public Map<String, Object> toMap() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("step", step);
+    m.put("loss", loss);
+    m.put("lr", lr);
+    m.put("grad_norm", gradNorm);
+    m.put("step_ms", stepMs);
+    m.put("data_ms", dataMs);
+    m.put("forward_ms", forwardMs);
+    m.put("backward_ms", backwardMs);
+    m.put("optimizer_ms", optimizerMs);
+    m.put("tokens_per_s", tokensPerS);
+    m.put("mfu", mfu);
+    m.put("hfu", hfu);
+    return m;
+  }
+}

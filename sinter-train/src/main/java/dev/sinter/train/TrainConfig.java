@@ -1,0 +1,131 @@
+// The whole configuration of a training run: a tree of validated records, read once from
+// defaults.toml, an optional preset, an optional file and --set overrides (in that order).
+package dev.sinter.train;
+
+import dev.sinter.model.ConfigException;
+import dev.sinter.model.ModelConfig;
+
+/**
+ * A validated run configuration. See {@code defaults.toml} for every key with its meaning.
+ *
+ * @param model the model shape
+ * @param train batch, steps, seed and execution settings
+ * @param optim optimizer and learning-rate schedule
+ * @param data  where tokens come from
+ * @param log   what is reported and where
+ */
+public record TrainConfig(ModelConfig model, Train train, Optim optim, Data data, Log log) {
+
+  /** Batch shape, length of the run, seed and execution choices. */
+  public record Train(int batchSize, int seqLen, int gradAccum, int steps, long seed,
+      boolean recompute, String kernels, int threads) {
+    public Train {
+      if (!kernels.equals("auto") && !kernels.equals("vector") && !kernels.equals("scalar")) {
+        throw new ConfigException("train.kernels", "must be one of auto, vector, scalar, got \"" + kernels + "\"");
+      }
+    }
+
+    /** Tokens per optimizer step. */
+    public long tokensPerStep() {
+      return (long) batchSize * seqLen * gradAccum;
+    }
+  }
+
+  /** AdamW and the warmup + cosine schedule. */
+  public record Optim(double lr, double minLr, int warmupSteps, double beta1, double beta2, double eps,
+      double weightDecay, double gradClip, boolean decayEmbeddings, boolean decayNormsAndBiases) {
+    public Optim {
+      if (minLr > lr) {
+        throw new ConfigException("optim.min_lr", "must not exceed optim.lr (" + lr + "), got " + minLr);
+      }
+    }
+  }
+
+  /**
+   * Where tokens come from.
+   *
+   * @param source     "synthetic", a flat token file (.u16 / .i32), or a shard directory
+   * @param tokenizer  the tokenizer.json of a shard directory ("" = the one inside it)
+   * @param valEvery   evaluate the validation loss every this many steps (0 = never)
+   * @param valBatches micro-batches per validation evaluation (always the same ones)
+   */
+  public record Data(String source, String tokenizer, int valEvery, int valBatches) {
+    public Data {
+      if (source.isBlank()) {
+        throw new ConfigException("data.source", "must be \"synthetic\", a token file or a shard directory");
+      }
+    }
+  }
+
+  /**
+   * Reporting.
+   *
+   * @param every      print and record every this many steps
+   * @param metricsOut JSONL file for per-step metrics, or "" for none
+   * @param peakGflops FLOP/s peak (in GFLOP/s) that MFU is measured against; 0 = measure the machine
+   */
+  public record Log(int every, String metricsOut, double peakGflops) {}
+
+  /** Cross-section rules that no single record can check. */
+  public TrainConfig {
+    if (train.seqLen() > model.maxSeqLen()) {
+      throw new ConfigException("train.seq_len", "must not exceed model.max_seq_len (" + model.maxSeqLen()
+          + "), got " + train.seqLen());
+    }
+  }
+
+  static TrainConfig from(ConfigTree root) {
+    ConfigTree m = root.table("model");
+    ModelConfig model = new ModelConfig(
+        m.getInt("vocab_size", 1, Integer.MAX_VALUE),
+        m.getInt("dim", 1, 1 << 16),
+        m.getInt("layers", 1, 1024),
+        m.getInt("heads", 1, 1024),
+        m.getInt("kv_heads", 1, 1024),
+        m.getInt("ffn_dim", 1, 1 << 20),
+        m.getInt("max_seq_len", 1, 1 << 20),
+        m.getString("norm"),
+        m.getString("mlp"),
+        m.getString("position"),
+        m.getBoolean("bias"),
+        m.getBoolean("tie_embeddings"),
+        m.getDouble("norm_eps", 0, 1),
+        m.getDouble("rope_theta", 1, 1e12),
+        m.getDouble("init_std", 0, 1));
+    m.finish();
+    ConfigTree t = root.table("train");
+    Train train = new Train(
+        t.getInt("batch_size", 1, 1 << 16),
+        t.getInt("seq_len", 1, 1 << 20),
+        t.getInt("grad_accum", 1, 1 << 16),
+        t.getInt("steps", 1, Integer.MAX_VALUE),
+        t.getLong("seed", Long.MIN_VALUE, Long.MAX_VALUE),
+        t.getBoolean("recompute"),
+        t.getString("kernels"),
+        t.getInt("threads", 0, 4096));
+    t.finish();
+    ConfigTree o = root.table("optim");
+    Optim optim = new Optim(
+        o.getDouble("lr", 0, 10),
+        o.getDouble("min_lr", 0, 10),
+        o.getInt("warmup_steps", 0, Integer.MAX_VALUE),
+        o.getDouble("beta1", 0, 0.999999),
+        o.getDouble("beta2", 0, 0.999999),
+        o.getDouble("eps", 1e-30, 1),
+        o.getDouble("weight_decay", 0, 10),
+        o.getDouble("grad_clip", 0, 1e9),
+        o.getBoolean("decay_embeddings"),
+        o.getBoolean("decay_norms_and_biases"));
+    o.finish();
+    ConfigTree d = root.table("data");
+    Data data = new Data(d.getString("source"), d.getString("tokenizer"), d.getInt("val_every", 0, Integer.MAX_VALUE),
+        d.getInt("val_batches", 1, 1 << 20));
+    d.finish();
+    ConfigTree l = root.table("log");
+    Log log = new Log(l.getInt("every", 1, Integer.MAX_VALUE), l.getString("metrics_out"),
+        l.getDouble("peak_gflops", 0, 1e12));
+    l.finish();
+    root.finish();
+    return new TrainConfig(model, train, optim, data, log);
+  }
+}
