@@ -10,7 +10,8 @@ import picocli.CommandLine.Command;
 /** The sinter command line. */
 @Command(name = "sinter", mixinStandardHelpOptions = true, version = "sinter 0.1.0",
     description = "Full-parameter LLM training in Java that publishes its runtime numbers.",
-    subcommands = {TrainCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {DemoCommand.class, TrainCommand.class, DataCommand.class, BenchCommand.class,
+        CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
   /** Exit codes: success, a failure at run time, a usage or configuration error. */
   public static final int OK = 0;

@@ -76,36 +76,8 @@ public final class TrainCommand implements Callable<Integer> {
     double peak = Peak.resolve(cfg.log().peakGflops(), cfg.train().threads(), out);
     try (Trainer trainer = new Trainer(cfg, peak * 1e9);
          MetricsLog metrics = cfg.log().metricsOut().isEmpty() ? null : new MetricsLog(Path.of(cfg.log().metricsOut()))) {
-      long params = trainer.model().layout().size();
-      out.printf("model: %s %d layers, dim %d, %d params (%.1f MB of fp32 training state at %d B/param)%n",
-          cfg.model().norm() + "/" + cfg.model().mlp() + "/" + cfg.model().position(), cfg.model().layers(),
-          cfg.model().dim(), params, params * (double) Trainer.stateBytesPerParameter() / 1e6,
-          Trainer.stateBytesPerParameter());
-      out.printf("data: %s; batch %d x %d tokens x %d accumulation; %d steps; kernels %s on %d thread(s)%n",
-          trainer.data().describe(), cfg.train().batchSize(), cfg.train().seqLen(), cfg.train().gradAccum(),
-          cfg.train().steps(), trainer.model().kernels().name(), trainer.threads());
-      out.printf("FLOPs/token %.3g (6N + 12LHQT); peak %.1f GFLOP/s%n", trainer.modelFlopsPerToken(), peak);
-      out.flush();
-      Progress progress = new Progress(out, cfg.train().steps(), cfg.train().recompute());
-      StepStats last = null;
-      int valEvery = cfg.data().valEvery();
-      for (int s = 0; s < cfg.train().steps(); s++) {
-        last = trainer.trainStep();
-        boolean lastStep = last.step() == cfg.train().steps();
-        java.util.Map<String, Object> row = last.toMap();
-        if (trainer.hasValidation() && (last.step() % valEvery == 0 || lastStep)) {
-          double val = trainer.validate();
-          progress.validation(val);
-          row.put("val_loss", val);
-        }
-        if (metrics != null) {
-          metrics.write(row);
-        }
-        if (last.step() % cfg.log().every() == 0 || lastStep) {
-          progress.update(last);
-        }
-      }
-      progress.finish();
+      describe(trainer, peak, out);
+      StepStats last = runLoop(trainer, out, metrics);
       out.printf("activations: %.1f MB high-water%n", trainer.model().activationBytes() / 1e6);
       if (last != null && !Double.isFinite(last.loss())) {
         out.println("error: the loss is not finite; lower optim.lr or check the data");
@@ -113,5 +85,51 @@ public final class TrainCommand implements Callable<Integer> {
       }
     }
     return Main.OK;
+  }
+
+  /** Prints the run's model, data, kernels and FLOPs figures. */
+  static void describe(Trainer trainer, double peak, PrintWriter out) {
+    TrainConfig cfg = trainer.config();
+        long params = trainer.model().layout().size();
+    out.printf("model: %s %d layers, dim %d, %d params (%.1f MB of fp32 training state at %d B/param)%n",
+        cfg.model().norm() + "/" + cfg.model().mlp() + "/" + cfg.model().position(), cfg.model().layers(),
+        cfg.model().dim(), params, params * (double) Trainer.stateBytesPerParameter() / 1e6,
+        Trainer.stateBytesPerParameter());
+    out.printf("data: %s; batch %d x %d tokens x %d accumulation; %d steps; kernels %s on %d thread(s)%n",
+        trainer.data().describe(), cfg.train().batchSize(), cfg.train().seqLen(), cfg.train().gradAccum(),
+        cfg.train().steps(), trainer.model().kernels().name(), trainer.threads());
+    out.printf("FLOPs/token %.3g (6N + 12LHQT); peak %.1f GFLOP/s%n", trainer.modelFlopsPerToken(), peak);
+    out.flush();
+  }
+
+  /**
+   * Runs every step of {@code trainer}'s configuration with the live progress line, validation
+   * every {@code data.val_every} steps and JSONL rows to {@code metrics} (may be null).
+   *
+   * @return the last step's statistics
+   */
+  static StepStats runLoop(Trainer trainer, PrintWriter out, MetricsLog metrics) {
+    TrainConfig cfg = trainer.config();
+    Progress progress = new Progress(out, cfg.train().steps(), cfg.train().recompute());
+    StepStats last = null;
+    int valEvery = cfg.data().valEvery();
+    for (int s = 0; s < cfg.train().steps(); s++) {
+      last = trainer.trainStep();
+      boolean lastStep = last.step() == cfg.train().steps();
+      java.util.Map<String, Object> row = last.toMap();
+      if (trainer.hasValidation() && (last.step() % valEvery == 0 || lastStep)) {
+        double val = trainer.validate();
+        progress.validation(val);
+        row.put("val_loss", val);
+      }
+      if (metrics != null) {
+        metrics.write(row);
+      }
+      if (last.step() % cfg.log().every() == 0 || lastStep) {
+        progress.update(last);
+      }
+    }
+    progress.finish();
+    return last;
   }
 }

