@@ -94,6 +94,9 @@ public final class KernelBench {
     List<Row> rows = new ArrayList<>();
     SplittableRandom rnd = new SplittableRandom(42);
     for (Shape s : shapes) {
+      // The previous shape's arrays (up to ~60 MB) are garbage now; collect them outside the timed
+      // region rather than letting a collection land in the middle of this shape.
+      System.gc();
       Operands o = new Operands(s, rnd);
       for (int threads : threadCounts) {
         try (ThreadPool pool = new ThreadPool(threads)) {
