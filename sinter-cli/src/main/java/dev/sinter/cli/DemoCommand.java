@@ -117,6 +117,9 @@ public final class DemoCommand implements Callable<Integer> {
     all.addAll(sets);
     int total = steps != null ? steps : calibrate(all, peak, o);
     all.add("train.steps=" + total);
+    if (System.console() == null || !System.console().isTerminal()) {
+      all.add(0, "log.every=" + Math.max(1, total / 50)); // a log file gets ~50 lines, not one per step
+    }
     if (steps == null) {
       all.add("optim.warmup_steps=" + Math.max(1, Math.min(100, total / 20)));
     }
@@ -198,10 +201,10 @@ public final class DemoCommand implements Callable<Integer> {
     long t0 = System.nanoTime();
     int produced = 0;
     while (gen.length() < capacity) {
+      // A small model trained for minutes ends documents early and often; the demo wants to show
+      // code, so end-of-text is never sampled here.
+      logits[tok.endOfText()] = Float.NEGATIVE_INFINITY;
       int next = sampler.sample(logits);
-      if (next == tok.endOfText()) {
-        break;
-      }
       produced++;
       pending.writeBytes(tok.decodeBytes(new int[] {next}));
       String piece = completeUtf8(pending);

@@ -78,4 +78,13 @@ class CliTest {
       assertTrue(j.has(f), "missing " + f + " in " + r.out());
     }
   }
+
+  @Test
+  void benchGenerateComparesCacheWithRecomputation() throws Exception {
+    Result r = run("bench", "generate", "--preset", "debug", "--tokens", "16", "--json");
+    assertEquals(Main.OK, r.code(), r.err());
+    JsonNode j = new ObjectMapper().readTree(r.out());
+    assertTrue(j.get("kv_cache_tokens_per_s").asDouble() > 0, r.out());
+    assertTrue(j.get("no_cache_tokens_per_s").asDouble() > 0, r.out());
+  }
 }

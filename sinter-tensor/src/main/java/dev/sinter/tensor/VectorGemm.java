@@ -56,6 +56,10 @@ public final class VectorGemm {
       }
       return;
     }
+    if (m <= GemmRows.MAX_ROWS) {
+      GemmRows.matmul(pool, y, yOff, x, xOff, w, wOff, bias, biasOff, m, n, k);
+      return;
+    }
     DRIVER.get().gemm(pool, y, yOff, n, x, xOff, k, false, w, wOff, k, true, m, n, k,
         false, bias, biasOff, null, 0);
   }
