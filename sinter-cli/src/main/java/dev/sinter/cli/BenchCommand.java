@@ -47,7 +47,7 @@ public final class BenchCommand implements Runnable {
     @Override
     public Integer call() throws Exception {
       PrintWriter out = spec.commandLine().getOut();
-      int n = threads == 0 ? Runtime.getRuntime().availableProcessors() : threads;
+      int n = ThreadPool.resolveThreads(threads);
       FmaPeak.Result r;
       try (ThreadPool pool = new ThreadPool(n)) {
         r = FmaPeak.measure(pool, 1.5, 7);
@@ -156,7 +156,7 @@ public final class BenchCommand implements Runnable {
 
     @Override
     public Integer call() {
-      int n = threads == 0 ? Runtime.getRuntime().availableProcessors() : threads;
+      int n = ThreadPool.resolveThreads(threads);
       dev.sinter.tensor.bench.OpsBench.main(new String[] {Integer.toString(n)});
       return Main.OK;
     }
@@ -174,7 +174,7 @@ public final class BenchCommand implements Runnable {
 
     @Override
     public Integer call() {
-      int n = threads == 0 ? Runtime.getRuntime().availableProcessors() : threads;
+      int n = ThreadPool.resolveThreads(threads);
       dev.sinter.tensor.bench.AttentionBench.main(new String[] {Integer.toString(n), Integer.toString(repeats)});
       return Main.OK;
     }

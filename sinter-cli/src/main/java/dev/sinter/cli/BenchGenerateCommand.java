@@ -45,7 +45,7 @@ public final class BenchGenerateCommand implements Callable<Integer> {
     if (tokens < 2 || tokens > cfg.model().maxSeqLen()) {
       throw new IllegalArgumentException("--tokens must be in [2, " + cfg.model().maxSeqLen() + "]");
     }
-    int n = threads == 0 ? Runtime.getRuntime().availableProcessors() : threads;
+    int n = ThreadPool.resolveThreads(threads);
     double cached;
     double full;
     try (ThreadPool pool = new ThreadPool(n)) {

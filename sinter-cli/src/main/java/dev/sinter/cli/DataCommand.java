@@ -1,6 +1,8 @@
 // `sinter data prepare`: corpus → byte-level BPE tokenizer → memory-mapped token shards.
 package dev.sinter.cli;
 
+import dev.sinter.tensor.ThreadPool;
+
 import dev.sinter.data.DataPrepare;
 import dev.sinter.data.corpus.Corpus;
 import dev.sinter.data.corpus.CorpusFilter;
@@ -101,7 +103,7 @@ public final class DataCommand implements Runnable {
     public Integer call() throws Exception {
       PrintWriter out = spec.commandLine().getOut();
       PrintWriter err = spec.commandLine().getErr();
-      int n = threads == 0 ? Runtime.getRuntime().availableProcessors() : threads;
+      int n = ThreadPool.resolveThreads(threads);
       PrepareOptions opts = PrepareOptions.DEFAULT.withValPermille(valPermille).withShardTokens(shardTokens)
           .withThreads(n).withOverwrite(overwrite);
       DataPrepare.Result r;

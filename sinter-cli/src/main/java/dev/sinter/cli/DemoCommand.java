@@ -4,6 +4,8 @@
 // data.
 package dev.sinter.cli;
 
+import dev.sinter.tensor.ThreadPool;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.sinter.data.DataPrepare;
@@ -104,7 +106,7 @@ public final class DemoCommand implements Callable<Integer> {
         corpusOptions.extensions = List.of("java");
       }
     }
-    int n = threads == 0 ? Runtime.getRuntime().availableProcessors() : threads;
+    int n = ThreadPool.resolveThreads(threads);
     Path data = cacheDir(spec0).resolve(dataKey(spec0));
     BpeTokenizer tok = prepare(spec0, data, n, o, err);
 

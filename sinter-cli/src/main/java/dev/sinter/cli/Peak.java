@@ -20,7 +20,7 @@ final class Peak {
     if (givenGflops > 0) {
       return givenGflops;
     }
-    int n = threads == 0 ? Runtime.getRuntime().availableProcessors() : threads;
+    int n = ThreadPool.resolveThreads(threads);
     try (ThreadPool pool = new ThreadPool(n)) {
       FmaPeak.Result r = FmaPeak.measure(pool, 1.0, 5);
       // MFU is against per-core peak × threads: the all-core probe runs while the JIT compiles and

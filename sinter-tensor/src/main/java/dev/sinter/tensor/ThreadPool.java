@@ -66,6 +66,14 @@ public final class ThreadPool implements AutoCloseable {
     }
   }
 
+  /** The thread count a setting asks for: {@code requested}, or every available processor for 0. */
+  public static int resolveThreads(int requested) {
+    if (requested < 0) {
+      throw new IllegalArgumentException("threads must be >= 0 (0 = all processors), got " + requested);
+    }
+    return requested == 0 ? Runtime.getRuntime().availableProcessors() : requested;
+  }
+
   /** A pool that runs everything on the calling thread. */
   public static ThreadPool single() {
     return new ThreadPool(1);

@@ -58,7 +58,7 @@ public final class Trainer implements AutoCloseable {
       validation = null;
       data = explicitData != null ? explicitData : openIds(cfg);
     }
-    int threads = cfg.train().threads() == 0 ? Runtime.getRuntime().availableProcessors() : cfg.train().threads();
+    int threads = ThreadPool.resolveThreads(cfg.train().threads());
     this.pool = new ThreadPool(threads);
     Kernels kernels = Kernels.create(cfg.train().kernels(), pool);
     this.model = new Transformer(cfg.model(), kernels, cfg.train().recompute());
