@@ -118,7 +118,7 @@ public final class BenchTrainCommand implements Callable<Integer> {
           preset, cfg.train().batchSize(), cfg.train().seqLen(), usedThreads, recompute ? ", recompute" : "",
           median(ms), steps, median(tps), 100 * median(mfu), recompute ? String.format(", HFU %.1f%%", 100 * median(hfu)) : "");
       out.printf("memory: %d params x %d B = %.1f MB training state; activations %.1f MB%n", params,
-          Trainer.stateBytesPerParameter(), params * 16.0 / 1e6, actBytes / 1e6);
+          Trainer.stateBytesPerParameter(), params * (double) Trainer.stateBytesPerParameter() / 1e6, actBytes / 1e6);
     }
     out.flush();
     return Main.OK;

@@ -107,7 +107,7 @@ public final class DemoCommand implements Callable<Integer> {
       }
     }
     int n = ThreadPool.resolveThreads(threads);
-    Path data = cacheDir(spec0).resolve(dataKey(spec0));
+    Path data = cacheDir().resolve(dataKey(spec0));
     BpeTokenizer tok = prepare(spec0, data, n, o, err);
 
     Path run = out != null ? out : Path.of("runs", "demo-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
@@ -244,7 +244,7 @@ public final class DemoCommand implements Callable<Integer> {
     return s;
   }
 
-  private Path cacheDir(String corpusSpec) {
+  private Path cacheDir() {
     if (cache != null) {
       return cache;
     }

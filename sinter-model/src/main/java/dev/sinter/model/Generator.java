@@ -116,7 +116,7 @@ public final class Generator {
     int qDim = cfg.heads() * hs;
     // x' = x + attn(norm(x)), attending over the cache plus this position
     norm(n, x, w.attnNorm(), w.attnNormBias());
-    k.matmul(qkv, 0, n, 0, p, w.qkv().offset(), bias(w.qkvBias()), off(w.qkvBias()), 1, cfg.qkvDim(), c);
+    k.matmul(qkv, 0, n, 0, p, w.qkv().offset(), Transformer.bias(w.qkvBias(), p), Transformer.off(w.qkvBias()), 1, cfg.qkvDim(), c);
     if (cfg.isRope()) {
       k.rope(qkv, 0, cfg.qkvDim(), cos, sin, 1, 1, cfg.heads(), hs, false);
       k.rope(qkv, qDim, cfg.qkvDim(), cos, sin, 1, 1, cfg.kvHeads(), hs, false);
@@ -124,17 +124,17 @@ public final class Generator {
     System.arraycopy(qkv, qDim, keys[l], pos * kvDim, kvDim);
     System.arraycopy(qkv, qDim + kvDim, values[l], pos * kvDim, kvDim);
     attend(l, pos);
-    k.matmul(proj, 0, att, 0, p, w.out().offset(), bias(w.outBias()), off(w.outBias()), 1, c, qDim);
+    k.matmul(proj, 0, att, 0, p, w.out().offset(), Transformer.bias(w.outBias(), p), Transformer.off(w.outBias()), 1, c, qDim);
     k.add(x, 0, x, 0, proj, 0, c);
     // x'' = x' + mlp(norm(x'))
     norm(n, x, w.mlpNorm(), w.mlpNormBias());
-    k.matmul(up, 0, n, 0, p, w.up().offset(), bias(w.upBias()), off(w.upBias()), 1, cfg.upDim(), c);
+    k.matmul(up, 0, n, 0, p, w.up().offset(), Transformer.bias(w.upBias(), p), Transformer.off(w.upBias()), 1, cfg.upDim(), c);
     if (cfg.isSwiglu()) {
       k.swigluForward(act, 0, up, 0, 1, cfg.ffnDim());
     } else {
       k.geluForward(act, 0, up, 0, cfg.ffnDim());
     }
-    k.matmul(proj, 0, act, 0, p, w.down().offset(), bias(w.downBias()), off(w.downBias()), 1, c, cfg.ffnDim());
+    k.matmul(proj, 0, act, 0, p, w.down().offset(), Transformer.bias(w.downBias(), p), Transformer.off(w.downBias()), 1, c, cfg.ffnDim());
     k.add(x, 0, x, 0, proj, 0, c);
   }
 
@@ -185,13 +185,5 @@ public final class Generator {
     } else {
       k.layernormForward(out, 0, stat, 0, stat2, 0, in, 0, p, weight.offset(), p, b.offset(), 1, cfg.dim(), eps);
     }
-  }
-
-  private float[] bias(ParameterLayout.Tensor t) {
-    return t == null ? null : model.params;
-  }
-
-  private static int off(ParameterLayout.Tensor t) {
-    return t == null ? 0 : t.offset();
   }
 }

@@ -218,7 +218,7 @@ public final class Transformer {
     norm(a.ln1, s * bt * c, a.ln1Mean, s * bt, a.ln1Rstd, s * bt, a.residual, xOff, w.attnNorm(), w.attnNormBias(), bt);
     // q|k|v = n · Wqkvᵀ (+b), then rotate q and k
     int qkvOff = s * bt * qkvDim;
-    k.matmul(a.qkv, qkvOff, a.ln1, s * bt * c, params, w.qkv().offset(), biasArr(w.qkvBias()), off(w.qkvBias()), bt, qkvDim, c);
+    k.matmul(a.qkv, qkvOff, a.ln1, s * bt * c, params, w.qkv().offset(), bias(w.qkvBias(), params), off(w.qkvBias()), bt, qkvDim, c);
     if (cfg.isRope()) {
       rope(a.qkv, qkvOff, b, t, false);
     }
@@ -226,19 +226,19 @@ public final class Transformer {
     k.attentionForward(a.att, s * bt * attDim, a.lse, s * b * cfg.heads() * t, a.qkv, qkvOff,
         b, t, cfg.heads(), cfg.kvHeads(), cfg.headSize());
     int midOff = s * bt * c;
-    k.matmul(a.resMid, midOff, a.att, s * bt * attDim, params, w.out().offset(), biasArr(w.outBias()), off(w.outBias()), bt, c, attDim);
+    k.matmul(a.resMid, midOff, a.att, s * bt * attDim, params, w.out().offset(), bias(w.outBias(), params), off(w.outBias()), bt, c, attDim);
     k.add(a.resMid, midOff, a.resMid, midOff, a.residual, xOff, bt * c);
     // n2 = norm(x');  x'' = x' + down(act(up(n2)))
     norm(a.ln2, s * bt * c, a.ln2Mean, s * bt, a.ln2Rstd, s * bt, a.resMid, midOff, w.mlpNorm(), w.mlpNormBias(), bt);
     int u = cfg.upDim();
     int f = cfg.ffnDim();
-    k.matmul(a.up, s * bt * u, a.ln2, s * bt * c, params, w.up().offset(), biasArr(w.upBias()), off(w.upBias()), bt, u, c);
+    k.matmul(a.up, s * bt * u, a.ln2, s * bt * c, params, w.up().offset(), bias(w.upBias(), params), off(w.upBias()), bt, u, c);
     if (cfg.isSwiglu()) {
       k.swigluForward(a.act, s * bt * f, a.up, s * bt * u, bt, f);
     } else {
       k.geluForward(a.act, s * bt * f, a.up, s * bt * u, bt * f);
     }
-    k.matmul(a.residual, outOff, a.act, s * bt * f, params, w.down().offset(), biasArr(w.downBias()), off(w.downBias()), bt, c, f);
+    k.matmul(a.residual, outOff, a.act, s * bt * f, params, w.down().offset(), bias(w.downBias(), params), off(w.downBias()), bt, c, f);
     k.add(a.residual, outOff, a.residual, outOff, a.resMid, midOff, bt * c);
   }
 
@@ -289,7 +289,7 @@ public final class Transformer {
     int midOff = s * bt * c;
     // x'' = x' + act · Wdownᵀ   →   dWdown += dresᵀ·act,  dact = dres · Wdown  (dres also flows to x')
     java.util.Arrays.fill(a.dact, 0f);
-    k.matmulBackwardWeight(grads, w.down().offset(), biasArr(w.downBias(), grads), off(w.downBias()), a.dres, 0, a.act, s * bt * f, bt, c, f);
+    k.matmulBackwardWeight(grads, w.down().offset(), bias(w.downBias(), grads), off(w.downBias()), a.dres, 0, a.act, s * bt * f, bt, c, f);
     k.matmulBackwardInput(a.dact, 0, a.dres, 0, params, w.down().offset(), bt, c, f);
     // act = swiglu(up) | gelu(up)
     java.util.Arrays.fill(a.dup, 0f);
@@ -300,13 +300,13 @@ public final class Transformer {
     }
     // up = n2 · Wupᵀ   →   dWup += dupᵀ·n2,  dn2 = dup · Wup
     java.util.Arrays.fill(a.dln, 0f);
-    k.matmulBackwardWeight(grads, w.up().offset(), biasArr(w.upBias(), grads), off(w.upBias()), a.dup, 0, a.ln2, s * bt * c, bt, u, c);
+    k.matmulBackwardWeight(grads, w.up().offset(), bias(w.upBias(), grads), off(w.upBias()), a.dup, 0, a.ln2, s * bt * c, bt, u, c);
     k.matmulBackwardInput(a.dln, 0, a.dup, 0, params, w.up().offset(), bt, u, c);
     // n2 = norm(x')   →   dres += dnorm(dn2); dres is now dL/dx'
     normBackward(a.dres, w.mlpNorm(), w.mlpNormBias(), a.dln, a.resMid, midOff, a.ln2Mean, s * bt, a.ln2Rstd, s * bt, bt);
     // x' = x + y · Woᵀ   →   dWo += dresᵀ·y,  dy = dres · Wo
     java.util.Arrays.fill(a.datt, 0f);
-    k.matmulBackwardWeight(grads, w.out().offset(), biasArr(w.outBias(), grads), off(w.outBias()), a.dres, 0, a.att, s * bt * attDim, bt, c, attDim);
+    k.matmulBackwardWeight(grads, w.out().offset(), bias(w.outBias(), grads), off(w.outBias()), a.dres, 0, a.att, s * bt * attDim, bt, c, attDim);
     k.matmulBackwardInput(a.datt, 0, a.dres, 0, params, w.out().offset(), bt, c, attDim);
     // y = attention(q, k, v)
     int qkvOff = s * bt * qkvDim;
@@ -319,7 +319,7 @@ public final class Transformer {
     }
     // q|k|v = n · Wqkvᵀ   →   dWqkv += dqkvᵀ·n,  dn = dqkv · Wqkv
     java.util.Arrays.fill(a.dln, 0f);
-    k.matmulBackwardWeight(grads, w.qkv().offset(), biasArr(w.qkvBias(), grads), off(w.qkvBias()), a.dqkv, 0, a.ln1, s * bt * c, bt, qkvDim, c);
+    k.matmulBackwardWeight(grads, w.qkv().offset(), bias(w.qkvBias(), grads), off(w.qkvBias()), a.dqkv, 0, a.ln1, s * bt * c, bt, qkvDim, c);
     k.matmulBackwardInput(a.dln, 0, a.dqkv, 0, params, w.qkv().offset(), bt, qkvDim, c);
     // n = norm(x)   →   dres += dnorm(dn); dres is now dL/dx, the gradient entering block l-1
     normBackward(a.dres, w.attnNorm(), w.attnNormBias(), a.dln, a.residual, l * bt * c, a.ln1Mean, s * bt, a.ln1Rstd, s * bt, bt);
@@ -356,15 +356,13 @@ public final class Transformer {
     k.rope(qkv, off + cfg.heads() * hs, cfg.qkvDim(), ropeCos, ropeSin, b, t, cfg.kvHeads(), hs, inverse);
   }
 
-  private float[] biasArr(ParameterLayout.Tensor bias) {
-    return bias == null ? null : params;
-  }
-
-  private static float[] biasArr(ParameterLayout.Tensor bias, float[] buf) {
+  /** The buffer holding an optional bias view (params or grads), or null when there is no bias. */
+  static float[] bias(ParameterLayout.Tensor bias, float[] buf) {
     return bias == null ? null : buf;
   }
 
-  private static int off(ParameterLayout.Tensor t) {
+  /** Offset of an optional view; 0 when absent (the kernels ignore it with a null buffer). */
+  static int off(ParameterLayout.Tensor t) {
     return t == null ? 0 : t.offset();
   }
 }

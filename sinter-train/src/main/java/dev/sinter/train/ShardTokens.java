@@ -15,9 +15,6 @@ import java.nio.file.Path;
 
 /** A {@link TokenSource} over one split of a shard directory. */
 public final class ShardTokens implements TokenSource, AutoCloseable {
-  /** The tokenizer file that `sinter data prepare` writes beside the shards. */
-  public static final String TOKENIZER_FILE = "tokenizer.json";
-
   private final Path dir;
   private final Split split;
   private final ShardSet set;
@@ -42,7 +39,7 @@ public final class ShardTokens implements TokenSource, AutoCloseable {
 
   /** Loads the tokenizer at {@code file}, or {@code dir/tokenizer.json} when file is empty. */
   public static BpeTokenizer tokenizerFor(Path dir, String file) {
-    Path p = file.isEmpty() ? dir.resolve(TOKENIZER_FILE) : Path.of(file);
+    Path p = file.isEmpty() ? dir.resolve(dev.sinter.data.DataPrepare.TOKENIZER_FILE) : Path.of(file);
     if (!Files.exists(p)) {
       throw new IllegalArgumentException(p + ": no tokenizer; set data.tokenizer to the tokenizer.json the shards"
           + " were prepared with");
