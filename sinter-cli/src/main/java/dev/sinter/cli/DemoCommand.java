@@ -6,19 +6,15 @@ package dev.sinter.cli;
 
 import dev.sinter.tensor.ThreadPool;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.sinter.data.DataPrepare;
 import dev.sinter.data.corpus.Corpus;
 import dev.sinter.data.shard.PrepareOptions;
 import dev.sinter.data.shard.ShardManifest;
 import dev.sinter.data.shard.ShardPrepare;
 import dev.sinter.data.tokenizer.BpeTokenizer;
-import dev.sinter.model.Generator;
 import dev.sinter.model.Sampler;
-import dev.sinter.telemetry.MetricsLog;
 import dev.sinter.train.ConfigLoader;
-import dev.sinter.train.StepStats;
+import dev.sinter.train.TrainingRun;
 import dev.sinter.train.TrainConfig;
 import dev.sinter.train.Trainer;
 import java.io.IOException;
@@ -28,11 +24,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -110,12 +105,12 @@ public final class DemoCommand implements Callable<Integer> {
     Path data = cacheDir().resolve(dataKey(spec0));
     BpeTokenizer tok = prepare(spec0, data, n, o, err);
 
-    Path run = out != null ? out : Path.of("runs", "demo-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+    Path run = out != null ? out : TrainCommand.freshRunDirectory("demo");
     Files.createDirectories(run);
     double peak = Peak.resolve(peakGflops == null ? 0 : peakGflops, n, o);
     List<String> all = new ArrayList<>(List.of(
-        "model.vocab_size=" + tok.vocabSize(), "data.source=\"" + toml(data.toString()) + "\"",
-        "data.val_every=50", "train.threads=" + n, "log.metrics_out=\"" + toml(run.resolve("metrics.jsonl").toString()) + "\""));
+        "model.vocab_size=" + tok.vocabSize(), "data.source=" + TrainCommand.toml(data.toString()),
+        "data.val_every=50", "train.threads=" + n));
     all.addAll(sets);
     int total = steps != null ? steps : calibrate(all, peak, o);
     all.add("train.steps=" + total);
@@ -125,21 +120,30 @@ public final class DemoCommand implements Callable<Integer> {
     if (steps == null) {
       all.add("optim.warmup_steps=" + Math.max(1, Math.min(100, total / 20)));
     }
-    TrainConfig cfg = ConfigLoader.load(preset, null, all);
-    new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(run.resolve("config.json").toFile(), cfg);
-    Files.copy(data.resolve(DataPrepare.TOKENIZER_FILE), run.resolve(DataPrepare.TOKENIZER_FILE),
-        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-    try (Trainer trainer = new Trainer(cfg, peak * 1e9); MetricsLog metrics = new MetricsLog(Path.of(cfg.log().metricsOut()))) {
-      TrainCommand.describe(trainer, peak, o);
-      StepStats last = TrainCommand.runLoop(trainer, o, metrics);
-      if (last == null || !Double.isFinite(last.loss())) {
+    all.add("log.out=" + TrainCommand.toml(run.toString()));
+    Map<String, Object> tree = ConfigLoader.resolve(preset, null, all);
+    TrainConfig cfg = ConfigLoader.fromTree(tree, List.of());
+    TrainCommand.ConsoleListener console = new TrainCommand.ConsoleListener(o, err, peak, cfg);
+    TrainingRun.Result r = TrainingRun.run(cfg, tree, new TrainingRun.Options(run, null, null,
+        "sinter " + String.join(" ", spec.commandLine().getParseResult().originalArgs()), peak,
+        peakGflops == null ? "measured" : "configured"), console);
+    console.finish();
+    try (Trainer trainer = r.trainer()) {
+      if (r.last() == null || !Double.isFinite(r.last().loss())) {
         err.println("error: the loss is not finite; lower optim.lr (--set optim.lr=...)");
         return Main.FAILED;
       }
-      String sample = complete(trainer, tok, o);
-      Files.writeString(run.resolve("sample.txt"), sample, StandardCharsets.UTF_8);
+      if (!r.status().equals("completed")) {
+        return Main.FAILED;
+      }
+      o.println("--- sample (temperature 0.8, top-k 40, top-p 0.95) ---");
+      Completion.Result c = Completion.run(trainer.model(), tok, prompt, sampleTokens,
+          new Sampler(0.8, 40, 0.95, cfg.train().seed()), true, o);
+      o.printf("--- %d tokens in %.2f s (%.0f tokens/s, KV cache) ---%n", c.tokens(), c.seconds(), c.tokensPerSecond());
+      Files.writeString(run.resolve("sample.txt"), c.text(), StandardCharsets.UTF_8);
     }
-    o.println("outputs: " + run.toAbsolutePath() + " (config.json, metrics.jsonl, tokenizer.json, sample.txt)");
+    ReportCommand.render(run.resolve("run.json"), o);
+    o.println("outputs: " + run.toAbsolutePath() + " (checkpoints/, run.json, metrics.jsonl, report.html, sample.txt)");
     o.flush();
     return Main.OK;
   }
@@ -183,67 +187,6 @@ public final class DemoCommand implements Callable<Integer> {
     return n;
   }
 
-  /** Streams a completion of the prompt to the console and returns prompt + completion. */
-  private String complete(Trainer trainer, BpeTokenizer tok, PrintWriter o) {
-    int[] ids = tok.encode(prompt);
-    int capacity = Math.min(trainer.config().model().maxSeqLen(), ids.length + sampleTokens);
-    if (ids.length >= capacity) {
-      throw new IllegalArgumentException("--prompt is " + ids.length + " tokens; the model holds " + capacity);
-    }
-    Generator gen = new Generator(trainer.model(), capacity);
-    Sampler sampler = new Sampler(0.8, 40, 0.95, trainer.config().train().seed());
-    float[] logits = null;
-    for (int id : ids) {
-      logits = gen.next(id);
-    }
-    o.println("--- sample (temperature 0.8, top-k 40, top-p 0.95) ---");
-    o.print(prompt);
-    StringBuilder text = new StringBuilder(prompt);
-    java.io.ByteArrayOutputStream pending = new java.io.ByteArrayOutputStream();
-    long t0 = System.nanoTime();
-    int produced = 0;
-    while (gen.length() < capacity) {
-      // A small model trained for minutes ends documents early and often; the demo wants to show
-      // code, so end-of-text is never sampled here.
-      logits[tok.endOfText()] = Float.NEGATIVE_INFINITY;
-      int next = sampler.sample(logits);
-      produced++;
-      pending.writeBytes(tok.decodeBytes(new int[] {next}));
-      String piece = completeUtf8(pending);
-      o.print(piece);
-      o.flush();
-      text.append(piece);
-      if (gen.length() == capacity) {
-        break;
-      }
-      logits = gen.next(next);
-    }
-    double s = (System.nanoTime() - t0) / 1e9;
-    o.printf("%n--- %d tokens in %.2f s (%.0f tokens/s, KV cache) ---%n", produced, s, produced / s);
-    return text.toString();
-  }
-
-  /** Takes the longest prefix of {@code buf} that is complete UTF-8, leaving a split character for later. */
-  static String completeUtf8(java.io.ByteArrayOutputStream buf) {
-    byte[] b = buf.toByteArray();
-    int end = b.length;
-    int back = 0;
-    while (back < Math.min(3, end) && (b[end - 1 - back] & 0xC0) == 0x80) {
-      back++;
-    }
-    if (back < end) {
-      int lead = b[end - 1 - back] & 0xFF;
-      int need = lead >= 0xF0 ? 3 : lead >= 0xE0 ? 2 : lead >= 0xC0 ? 1 : 0;
-      if (need > back) {
-        end = end - 1 - back;
-      }
-    }
-    String s = new String(b, 0, end, StandardCharsets.UTF_8);
-    buf.reset();
-    buf.write(b, end, b.length - end);
-    return s;
-  }
-
   private Path cacheDir() {
     if (cache != null) {
       return cache;
@@ -270,7 +213,5 @@ public final class DemoCommand implements Callable<Integer> {
     }
   }
 
-  private static String toml(String s) {
-    return s.replace("\\", "\\\\").replace("\"", "\\\"");
-  }
+
 }

@@ -3,6 +3,7 @@
 package dev.sinter.cli;
 
 import dev.sinter.model.ConfigException;
+import dev.sinter.train.checkpoint.CheckpointException;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -10,7 +11,8 @@ import picocli.CommandLine.Command;
 /** The sinter command line. */
 @Command(name = "sinter", mixinStandardHelpOptions = true, version = "sinter 0.1.0",
     description = "Full-parameter LLM training in Java that publishes its runtime numbers.",
-    subcommands = {DemoCommand.class, TrainCommand.class, DataCommand.class, BenchCommand.class,
+    subcommands = {DemoCommand.class, TrainCommand.class, EvalCommand.class, GenerateCommand.class,
+        ReportCommand.class, VerifyCommand.class, DataCommand.class, BenchCommand.class,
         CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
   /** Exit codes: success, a failure at run time, a usage or configuration error. */
@@ -38,7 +40,7 @@ public final class Main implements Runnable {
         e.flush();
         return USAGE;
       }
-      if (ex instanceof java.io.UncheckedIOException) {
+      if (ex instanceof java.io.UncheckedIOException || ex instanceof CheckpointException) {
         e.println("error: " + ex.getMessage());
         e.flush();
         return FAILED;

@@ -13,6 +13,7 @@ final class Progress {
   private final boolean live = System.console() != null && System.console().isTerminal();
   private final long start = System.nanoTime();
   private double valLoss = Double.NaN;
+  private boolean midLine;
 
   Progress(PrintWriter out, int total, boolean hfu) {
     this.out = out;
@@ -33,16 +34,23 @@ final class Progress {
         hfu ? String.format(" HFU %.1f%%", 100 * s.hfu()) : "", formatDuration(eta));
     if (live) {
       out.print("\r" + line + "\u001b[K");
+      midLine = true;
     } else {
       out.println(line);
     }
     out.flush();
   }
 
-  void finish() {
-    if (live) {
+  /** Ends a live line in progress, so that another message starts on a line of its own. */
+  void interrupt() {
+    if (midLine) {
       out.println();
+      midLine = false;
     }
+  }
+
+  void finish() {
+    interrupt();
     out.flush();
   }
 

@@ -2,15 +2,21 @@
 // and optional JSONL metrics.
 package dev.sinter.cli;
 
-import dev.sinter.telemetry.MetricsLog;
+import dev.sinter.model.ConfigException;
+import dev.sinter.model.ModelConfig;
 import dev.sinter.train.ConfigLoader;
+import dev.sinter.train.TrainingRun;
+import dev.sinter.train.checkpoint.CheckpointLoader;
 import dev.sinter.train.StepStats;
 import dev.sinter.train.TrainConfig;
 import dev.sinter.train.Trainer;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -50,10 +56,65 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--peak-gflops", description = "Peak GFLOP/s for MFU instead of measuring the machine.")
   Double peakGflops;
 
+  @Option(names = "--out", paramLabel = "DIR",
+      description = "Run directory: checkpoints/, run.json, metrics.jsonl, report.html (log.out; default runs/train-<time>).")
+  Path out;
+
+  @Option(names = "--resume", paramLabel = "DIR|latest",
+      description = "Continue from a checkpoint directory, a run directory's newest good checkpoint, or 'latest' of --out.")
+  String resume;
+
+  @Option(names = "--init-from", paramLabel = "DIR",
+      description = "Start from the weights of a Hugging Face Llama/GPT-2 safetensors directory (model keys from its config.json).")
+  Path initFrom;
+
   @Override
   public Integer call() {
-    PrintWriter out = spec.commandLine().getOut();
-    List<String> all = new ArrayList<>(sets);
+    PrintWriter o = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    List<String> all = overrides();
+    Map<String, Object> tree;
+    CheckpointLoader.Verified resumed = null;
+    if (resume != null) {
+      if (preset != null || config != null || initFrom != null) {
+        throw new ConfigException("--resume", "a resumed run takes its configuration from the checkpoint;"
+            + " use --set (and --steps) to change keys, not --preset, --config or --init-from");
+      }
+      Path where = resume.equals("latest") ? latestRoot(all) : Path.of(resume);
+      resumed = CheckpointLoader.resolve(where, w -> err.println("warning: " + w));
+      tree = ConfigLoader.withOverrides(resumed.config(), all);
+    } else {
+      if (initFrom != null) {
+        all.addAll(0, modelKeys(CheckpointLoader.modelConfig(initFrom)));
+      }
+      tree = ConfigLoader.resolve(preset == null && config == null ? "debug" : preset, config, all);
+    }
+    TrainConfig cfg = ConfigLoader.fromTree(tree, List.of());
+    if (resumed != null) {
+      TrainingRun.requireSameModel(cfg, ConfigLoader.fromTree(resumed.config(), List.of()).model(), resumed.dir());
+    }
+    Path dir = runDirectory(cfg, resumed);
+    double peak = Peak.resolve(cfg.log().peakGflops(), cfg.train().threads(), o);
+    TrainingRun.Options opts = new TrainingRun.Options(dir, resumed, initFrom, commandLine(), peak,
+        cfg.log().peakGflops() > 0 ? "configured" : "measured");
+    ConsoleListener console = new ConsoleListener(o, err, peak, cfg);
+    TrainingRun.Result r = TrainingRun.run(cfg, tree, opts, console);
+    console.finish();
+    try (Trainer trainer = r.trainer()) {
+      o.printf("activations: %.1f MB high-water%n", trainer.model().activationBytes() / 1e6);
+      ReportCommand.render(r.record(), o);
+      o.println("run: " + dir.toAbsolutePath() + " (" + r.status() + ")");
+      if (r.last() != null && !Double.isFinite(r.last().loss())) {
+        err.println("error: the loss is not finite; lower optim.lr or check the data");
+        return Main.FAILED;
+      }
+    }
+    return r.status().equals("completed") ? Main.OK : Main.FAILED;
+  }
+
+  /** The flag shorthands as --set assignments, before the explicit --set ones. */
+  private List<String> overrides() {
+    List<String> all = new ArrayList<>();
     if (steps != null) {
       all.add("train.steps=" + steps);
     }
@@ -61,30 +122,115 @@ public final class TrainCommand implements Callable<Integer> {
       all.add("train.threads=" + threads);
     }
     if (data != null) {
-      all.add("data.source=\"" + data.replace("\\", "\\\\").replace("\"", "\\\"") + "\"");
+      all.add("data.source=" + toml(data));
     }
     if (kernels != null) {
-      all.add("train.kernels=\"" + kernels + "\"");
+      all.add("train.kernels=" + toml(kernels));
     }
     if (metricsOut != null) {
-      all.add("log.metrics_out=\"" + metricsOut.toString().replace("\\", "\\\\") + "\"");
+      all.add("log.metrics_out=" + toml(metricsOut.toString()));
     }
     if (peakGflops != null) {
       all.add("log.peak_gflops=" + peakGflops);
     }
-    TrainConfig cfg = ConfigLoader.load(preset == null && config == null ? "debug" : preset, config, all);
-    double peak = Peak.resolve(cfg.log().peakGflops(), cfg.train().threads(), out);
-    try (Trainer trainer = new Trainer(cfg, peak * 1e9);
-         MetricsLog metrics = cfg.log().metricsOut().isEmpty() ? null : new MetricsLog(Path.of(cfg.log().metricsOut()))) {
-      describe(trainer, peak, out);
-      StepStats last = runLoop(trainer, out, metrics);
-      out.printf("activations: %.1f MB high-water%n", trainer.model().activationBytes() / 1e6);
-      if (last != null && !Double.isFinite(last.loss())) {
-        out.println("error: the loss is not finite; lower optim.lr or check the data");
-        return Main.FAILED;
+    if (out != null) {
+      all.add("log.out=" + toml(out.toString()));
+    }
+    all.addAll(sets);
+    return all;
+  }
+
+  static String toml(String s) {
+    return "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+  }
+
+  /** Where 'latest' looks: the run directory given by --out or log.out. */
+  private static Path latestRoot(List<String> overrides) {
+    String dir = ConfigLoader.fromTree(Map.of(), overrides).log().out();
+    if (dir.isEmpty()) {
+      throw new ConfigException("--resume", "'latest' needs the run directory: add --out DIR (or give --resume DIR)");
+    }
+    return Path.of(dir);
+  }
+
+  /** log.out, else the run directory of the resumed checkpoint, else a new runs/train-<time>. */
+  private static Path runDirectory(TrainConfig cfg, CheckpointLoader.Verified resumed) {
+    if (!cfg.log().out().isEmpty()) {
+      return Path.of(cfg.log().out());
+    }
+    if (resumed != null) {
+      Path parent = resumed.dir().toAbsolutePath().getParent();
+      if (parent != null && parent.getFileName().toString().equals("checkpoints") && parent.getParent() != null) {
+        return parent.getParent();
       }
     }
-    return Main.OK;
+    return freshRunDirectory("train");
+  }
+
+  /** runs/KIND-&lt;time&gt;, with a suffix when a run started in the same second already has it. */
+  static Path freshRunDirectory(String kind) {
+    Path base = Path.of("runs", kind + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+    Path p = base;
+    for (int i = 2; java.nio.file.Files.exists(p); i++) {
+      p = Path.of(base + "-" + i);
+    }
+    return p;
+  }
+
+  /** The model section of {@code m} as overrides, so an import's shape comes from its config.json. */
+  static List<String> modelKeys(ModelConfig m) {
+    return List.of("model.vocab_size=" + m.vocabSize(), "model.dim=" + m.dim(), "model.layers=" + m.layers(),
+        "model.heads=" + m.heads(), "model.kv_heads=" + m.kvHeads(), "model.ffn_dim=" + m.ffnDim(),
+        "model.max_seq_len=" + m.maxSeqLen(), "model.norm=" + toml(m.norm()), "model.mlp=" + toml(m.mlp()),
+        "model.position=" + toml(m.position()), "model.bias=" + m.bias(), "model.tie_embeddings=" + m.tieEmbeddings(),
+        "model.norm_eps=" + m.normEps(), "model.rope_theta=" + m.ropeTheta(), "model.init_std=" + m.initStd());
+  }
+
+  private String commandLine() {
+    return "sinter " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
+  }
+
+  /** Console side of a run: the description, the live line, and event lines. */
+  static final class ConsoleListener implements TrainingRun.Listener {
+    private final PrintWriter out;
+    private final PrintWriter err;
+    private final double peak;
+    private final Progress progress;
+    private final TrainConfig cfg;
+
+    ConsoleListener(PrintWriter out, PrintWriter err, double peak, TrainConfig cfg) {
+      this.out = out;
+      this.err = err;
+      this.peak = peak;
+      this.cfg = cfg;
+      this.progress = new Progress(out, cfg.train().steps(), cfg.train().recompute());
+    }
+
+    @Override
+    public void started(Trainer trainer) {
+      describe(trainer, peak, out);
+    }
+
+    @Override
+    public void step(StepStats s, double valLoss) {
+      if (!Double.isNaN(valLoss)) {
+        progress.validation(valLoss);
+      }
+      if (s.step() % cfg.log().every() == 0 || s.step() == cfg.train().steps()) {
+        progress.update(s);
+      }
+    }
+
+    @Override
+    public void message(String line) {
+      progress.interrupt();
+      (line.startsWith("warning") ? err : out).println(line);
+      out.flush();
+    }
+
+    void finish() {
+      progress.finish();
+    }
   }
 
   /** Prints the run's model, data, kernels and FLOPs figures. */
@@ -100,36 +246,5 @@ public final class TrainCommand implements Callable<Integer> {
         cfg.train().steps(), trainer.model().kernels().name(), trainer.threads());
     out.printf("FLOPs/token %.3g (6N + 12LHQT); peak %.1f GFLOP/s%n", trainer.modelFlopsPerToken(), peak);
     out.flush();
-  }
-
-  /**
-   * Runs every step of {@code trainer}'s configuration with the live progress line, validation
-   * every {@code data.val_every} steps and JSONL rows to {@code metrics} (may be null).
-   *
-   * @return the last step's statistics
-   */
-  static StepStats runLoop(Trainer trainer, PrintWriter out, MetricsLog metrics) {
-    TrainConfig cfg = trainer.config();
-    Progress progress = new Progress(out, cfg.train().steps(), cfg.train().recompute());
-    StepStats last = null;
-    int valEvery = cfg.data().valEvery();
-    for (int s = 0; s < cfg.train().steps(); s++) {
-      last = trainer.trainStep();
-      boolean lastStep = last.step() == cfg.train().steps();
-      java.util.Map<String, Object> row = last.toMap();
-      if (trainer.hasValidation() && (last.step() % valEvery == 0 || lastStep)) {
-        double val = trainer.validate();
-        progress.validation(val);
-        row.put("val_loss", val);
-      }
-      if (metrics != null) {
-        metrics.write(row);
-      }
-      if (last.step() % cfg.log().every() == 0 || lastStep) {
-        progress.update(last);
-      }
-    }
-    progress.finish();
-    return last;
   }
 }

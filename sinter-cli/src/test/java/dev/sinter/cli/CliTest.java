@@ -31,7 +31,8 @@ class CliTest {
   @Test
   void trainWritesMetricsAndReportsMfu() throws Exception {
     Path metrics = dir.resolve("m.jsonl");
-    Result r = run("train", "--steps", "3", "--peak-gflops", "100", "--metrics-out", metrics.toString());
+    Result r = run("train", "--steps", "3", "--peak-gflops", "100", "--metrics-out", metrics.toString(),
+        "--out", dir.resolve("run").toString());
     assertEquals(Main.OK, r.code(), r.err());
     assertTrue(r.out().contains("step 3/3"), r.out());
     assertTrue(r.out().contains("MFU"), r.out());
@@ -64,7 +65,7 @@ class CliTest {
   void truncatedTokenFileIsNamed() throws Exception {
     Path f = dir.resolve("tokens.u16");
     Files.write(f, new byte[] {1, 0, 2});
-    Result r = run("train", "--data", f.toString(), "--steps", "1", "--peak-gflops", "1");
+    Result r = run("train", "--data", f.toString(), "--steps", "1", "--peak-gflops", "1", "--out", dir.resolve("r").toString());
     assertEquals(Main.USAGE, r.code());
     assertTrue(r.err().contains("tokens.u16") && r.err().contains("truncated"), r.err());
   }

@@ -70,7 +70,7 @@ class DataAndDemoTest {
     assertTrue(again.err().contains("already exists"), again.err());
     // and training reads the shards, with validation
     CliTest.Result train = CliTest.run("train", "--data", out.toString(), "--steps", "2", "--peak-gflops", "100",
-        "--set", "model.vocab_size=400", "--set", "data.val_every=1");
+        "--set", "model.vocab_size=400", "--set", "data.val_every=1", "--out", dir.resolve("trained").toString());
     assertEquals(Main.OK, train.code(), train.err());
     assertTrue(train.out().contains("| val "), train.out());
   }
@@ -85,10 +85,36 @@ class DataAndDemoTest {
     assertEquals(Main.OK, r.code(), r.err());
     assertTrue(r.out().contains("step 3/3"), r.out());
     assertTrue(r.out().contains("tokens/s, KV cache"), r.out());
-    for (String f : new String[] {"config.json", "metrics.jsonl", "tokenizer.json", "sample.txt"}) {
+    for (String f : new String[] {"run.json", "metrics.jsonl", "report.html", "report.md", "sample.txt",
+        "checkpoints/step-00000003/model.safetensors", "checkpoints/step-00000003/tokenizer.json"}) {
       assertTrue(Files.exists(run.resolve(f)), "missing " + f);
     }
     assertTrue(Files.readString(run.resolve("sample.txt")).startsWith("int x = "));
+    // the trained model generates and evaluates from its run directory
+    CliTest.Result gen = CliTest.run("generate", "--model", run.toString(), "--prompt", "int x = ", "--max-tokens", "5",
+        "--seed", "7");
+    assertEquals(Main.OK, gen.code(), gen.err());
+    assertTrue(gen.out().startsWith("int x = "), gen.out());
+    assertTrue(gen.err().contains("tokens/s"), gen.err());
+    Path data;
+    try (var s = Files.list(dir.resolve("cache"))) {
+      data = s.filter(p -> p.getFileName().toString().startsWith("data-")).findFirst().orElseThrow();
+    }
+    CliTest.Result eval = CliTest.run("eval", "--model", run.toString(), "--data", data.toString(), "--batch", "2",
+        "--seq", "16", "--json");
+    assertEquals(Main.OK, eval.code(), eval.err());
+    assertTrue(eval.out().contains("\"perplexity\""), eval.out());
+    // the run record re-runs bit for bit, and a tampered record is caught at the tampered step
+    CliTest.Result ok = CliTest.run("verify", run.toString());
+    assertEquals(Main.OK, ok.code(), ok.out() + ok.err());
+    assertTrue(ok.out().contains("OK: 3 steps match bit for bit"), ok.out());
+    String record = Files.readString(run.resolve("run.json"));
+    var json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(record);
+    double loss2 = json.get("steps").get(1).get("loss").asDouble();
+    Files.writeString(run.resolve("run.json"), record.replace(Double.toString(loss2), Double.toString(Math.nextUp(loss2))));
+    CliTest.Result bad = CliTest.run("verify", run.toString());
+    assertEquals(Main.FAILED, bad.code(), bad.out());
+    assertTrue(bad.out().contains("DIVERGED at step 2"), bad.out());
     // the second run reuses the cached data
     CliTest.Result again = CliTest.run("demo", "--corpus", zip.toString(), "--preset", "debug", "--vocab", "300",
         "--steps", "1", "--sample-tokens", "2", "--val-permille", "200", "--peak-gflops", "100",

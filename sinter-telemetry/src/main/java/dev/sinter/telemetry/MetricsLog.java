@@ -19,13 +19,21 @@ public final class MetricsLog implements AutoCloseable {
 
   /** Opens (truncating) {@code path}, creating parent directories. */
   public MetricsLog(Path path) {
+    this(path, false);
+  }
+
+  /** Opens {@code path}, appending (a resumed run continues its file) or truncating. */
+  public MetricsLog(Path path, boolean append) {
     this.path = path;
     try {
       Path parent = path.toAbsolutePath().getParent();
       if (parent != null) {
         Files.createDirectories(parent);
       }
-      this.out = Files.newBufferedWriter(path, StandardCharsets.UTF_8);
+      this.out = append
+          ? Files.newBufferedWriter(path, StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.CREATE,
+              java.nio.file.StandardOpenOption.APPEND)
+          : Files.newBufferedWriter(path, StandardCharsets.UTF_8);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot open metrics file " + path + ": " + e.getMessage(), e);
     }

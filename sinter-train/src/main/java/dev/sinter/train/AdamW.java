@@ -54,6 +54,16 @@ public final class AdamW {
     this.step = s;
   }
 
+  /** The first moments, laid out like the parameters (checkpoints read and restore it). */
+  public float[] firstMoment() {
+    return m;
+  }
+
+  /** The second moments, laid out like the parameters. */
+  public float[] secondMoment() {
+    return v;
+  }
+
   /** The ranges the update walks, with their decay flag. */
   List<Range> ranges() {
     return ranges;

@@ -45,6 +45,14 @@ public final class ConfigLoader {
    * @param overrides "section.key=value" strings applied last, in order
    */
   public static TrainConfig load(String preset, Path file, List<String> overrides) {
+    return fromTree(resolve(preset, file, overrides), List.of());
+  }
+
+  /**
+   * The configuration tree {@link #load} validates: defaults, preset, file and overrides merged.
+   * It is what checkpoints and run records store, and what {@link #fromTree} reads back.
+   */
+  public static Map<String, Object> resolve(String preset, Path file, List<String> overrides) {
     Map<String, Object> tree = parse(resource("defaults.toml"), "built-in defaults.toml");
     if (preset != null) {
       if (!presets().contains(preset)) {
@@ -67,7 +75,24 @@ public final class ConfigLoader {
     for (String o : overrides) {
       tree = ConfigTree.merge(tree, override(o));
     }
-    return TrainConfig.from(new ConfigTree("", tree));
+    return tree;
+  }
+
+  /**
+   * Validates a stored tree (from a checkpoint or a run record) with {@code overrides} on top. The
+   * defaults lie underneath, so a tree saved before a key existed reads with that key's default.
+   */
+  public static TrainConfig fromTree(Map<String, Object> stored, List<String> overrides) {
+    return TrainConfig.from(new ConfigTree("", withOverrides(stored, overrides)));
+  }
+
+  /** {@code stored} over the defaults, with {@code overrides} applied in order. */
+  public static Map<String, Object> withOverrides(Map<String, Object> stored, List<String> overrides) {
+    Map<String, Object> tree = ConfigTree.merge(parse(resource("defaults.toml"), "built-in defaults.toml"), stored);
+    for (String o : overrides) {
+      tree = ConfigTree.merge(tree, override(o));
+    }
+    return tree;
   }
 
   /** Turns "a.b=value" into {a: {b: value}}; the value is read as a TOML literal, else as a string. */

@@ -13,8 +13,9 @@ import dev.sinter.model.ModelConfig;
  * @param optim optimizer and learning-rate schedule
  * @param data  where tokens come from
  * @param log   what is reported and where
+ * @param checkpoint when and how checkpoints are saved
  */
-public record TrainConfig(ModelConfig model, Train train, Optim optim, Data data, Log log) {
+public record TrainConfig(ModelConfig model, Train train, Optim optim, Data data, Log log, Checkpoint checkpoint) {
 
   /** Batch shape, length of the run, seed and execution choices. */
   public record Train(int batchSize, int seqLen, int gradAccum, int steps, long seed,
@@ -63,8 +64,28 @@ public record TrainConfig(ModelConfig model, Train train, Optim optim, Data data
    * @param every      print and record every this many steps
    * @param metricsOut JSONL file for per-step metrics, or "" for none
    * @param peakGflops FLOP/s peak (in GFLOP/s) that MFU is measured against; 0 = measure the machine
+   * @param out        the run directory, or "" for runs/train-&lt;time&gt;
+   * @param prometheus "[ADDR:]PORT" of an opt-in Prometheus endpoint, or "" for none
+   * @param wattsPerCore the per-core power of the energy estimate used when there are no RAPL counters
    */
-  public record Log(int every, String metricsOut, double peakGflops) {}
+  public record Log(int every, String metricsOut, double peakGflops, String out, String prometheus,
+      double wattsPerCore) {
+    public Log {
+      if (!prometheus.isEmpty() && !prometheus.matches("([^:]+:)?[0-9]{1,5}")) {
+        throw new ConfigException("log.prometheus", "must be PORT or ADDR:PORT, got \"" + prometheus + "\"");
+      }
+    }
+  }
+
+  /**
+   * Checkpointing.
+   *
+   * @param every save every this many steps (0 = only at the end and on a stop signal)
+   * @param keep  how many of the newest checkpoints stay on disk (at least 2)
+   * @param async write in the background after an in-memory snapshot
+   * @param atEnd save after the last step
+   */
+  public record Checkpoint(int every, int keep, boolean async, boolean atEnd) {}
 
   /** Cross-section rules that no single record can check. */
   public TrainConfig {
@@ -123,9 +144,14 @@ public record TrainConfig(ModelConfig model, Train train, Optim optim, Data data
     d.finish();
     ConfigTree l = root.table("log");
     Log log = new Log(l.getInt("every", 1, Integer.MAX_VALUE), l.getString("metrics_out"),
-        l.getDouble("peak_gflops", 0, 1e12));
+        l.getDouble("peak_gflops", 0, 1e12), l.getString("out"), l.getString("prometheus"),
+        l.getDouble("watts_per_core", 0, 1e4));
     l.finish();
+    ConfigTree c = root.table("checkpoint");
+    Checkpoint checkpoint = new Checkpoint(c.getInt("every", 0, Integer.MAX_VALUE), c.getInt("keep", 2, 1000),
+        c.getBoolean("async"), c.getBoolean("at_end"));
+    c.finish();
     root.finish();
-    return new TrainConfig(model, train, optim, data, log);
+    return new TrainConfig(model, train, optim, data, log, checkpoint);
   }
 }

@@ -134,6 +134,21 @@ public final class Trainer implements AutoCloseable {
     return step;
   }
 
+  /** Training windows consumed so far: the loader's position, saved with a checkpoint. */
+  public long dataPosition() {
+    return data.position();
+  }
+
+  /**
+   * Continues a run from a checkpoint's counters, after its weights and moments were loaded: the
+   * schedule, the optimizer's bias correction and the data order all pick up where they stopped.
+   */
+  public void restore(int completedSteps, long dataPosition) {
+    this.step = completedSteps;
+    optimizer.setStepCount(completedSteps);
+    data.seek(dataPosition);
+  }
+
   /** Model FLOPs per trained token (the shared formula). */
   public double modelFlopsPerToken() {
     return modelFlopsPerToken;

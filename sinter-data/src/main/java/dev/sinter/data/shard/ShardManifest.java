@@ -6,17 +6,15 @@
 // same run always writes the same bytes.
 package dev.sinter.data.shard;
 
+import dev.sinter.data.AtomicFiles;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.sinter.data.corpus.CorpusStats;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.List;
 
 /**
@@ -112,20 +110,7 @@ public record ShardManifest(
 
   /** Writes {@code dir/shards.json} atomically. */
   void write(Path dir) throws IOException {
-    Path target = dir.resolve(FILE_NAME);
-    Path temp = ShardWriter.createTemp(target);
-    try {
-      byte[] bytes = (JSON.writeValueAsString(this) + "\n").getBytes(StandardCharsets.UTF_8);
-      try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.WRITE)) {
-        ByteBuffer buf = ByteBuffer.wrap(bytes);
-        while (buf.hasRemaining()) {
-          ch.write(buf);
-        }
-        ch.force(true);
-      }
-      ShardWriter.moveAtomically(temp, target);
-    } finally {
-      Files.deleteIfExists(temp);
-    }
+    AtomicFiles.write(dir.resolve(FILE_NAME), (JSON.writeValueAsString(this) + "\n").getBytes(StandardCharsets.UTF_8));
   }
+
 }

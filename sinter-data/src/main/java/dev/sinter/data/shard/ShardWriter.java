@@ -7,20 +7,17 @@
 // exists, and close() without finish() deletes it.
 package dev.sinter.data.shard;
 
+import dev.sinter.data.AtomicFiles;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.HexFormat;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.zip.CRC32C;
 
 /** Writes the documents of one shard; not thread-safe. */
@@ -50,7 +47,7 @@ public final class ShardWriter implements Closeable {
     this.separator = new int[] {endOfText};
     this.width = ShardFormat.tokenWidth(vocabSize);
     this.tokenizerSha = tokenizerSha;
-    this.temp = createTemp(target);
+    this.temp = AtomicFiles.createTemp(target);
     try {
       this.channel = FileChannel.open(temp, StandardOpenOption.WRITE);
       // The header goes in last, once the counts and the payload CRC are known.
@@ -153,7 +150,7 @@ public final class ShardWriter implements Closeable {
     }
     channel.force(true);
     channel.close();
-    moveAtomically(temp, target);
+    AtomicFiles.moveAtomically(temp, target);
     done = true;
     return new ShardManifest.ShardFile(target.getFileName().toString(), tokens, documents,
         ShardFormat.fileBytes(tokens, width, documents),
@@ -218,45 +215,5 @@ public final class ShardWriter implements Closeable {
       channel.write(buf);
     }
     buf.clear();
-  }
-
-  /**
-   * Creates an empty, uniquely named hidden file next to {@code target}. Unlike
-   * Files.createTempFile it gets the permissions of an ordinary new file (the umask decides), so
-   * shards on a shared file system stay readable by the group that trains on them.
-   */
-  static Path createTemp(Path target) throws IOException {
-    Path dir = target.toAbsolutePath().getParent();
-    for (int attempt = 0; ; attempt++) {
-      String suffix = Long.toHexString(ThreadLocalRandom.current().nextLong());
-      Path p = dir.resolve("." + target.getFileName() + "." + suffix + ".tmp");
-      try {
-        return Files.createFile(p);
-      } catch (FileAlreadyExistsException e) {
-        if (attempt == 100) {
-          throw e;
-        }
-      }
-    }
-  }
-
-  /**
-   * Renames {@code from} over {@code to} atomically and syncs the directory, so that after a crash
-   * either the old file or the complete new one is there.
-   */
-  static void moveAtomically(Path from, Path to) throws IOException {
-    try {
-      Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    } catch (AtomicMoveNotSupportedException e) {
-      throw new IOException("cannot rename " + from + " to " + to + " atomically ("
-          + e.getMessage() + "); the output directory must be on one file system", e);
-    }
-    Path dir = to.toAbsolutePath().getParent();
-    try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-      d.force(true);
-    } catch (IOException | UnsupportedOperationException e) {
-      // Some platforms (Windows) cannot open or sync a directory; the rename itself is still
-      // atomic there, it is only its durability across power loss that the OS decides.
-    }
   }
 }

@@ -6,6 +6,7 @@
 // instantiated from the file, nothing runs.
 package dev.sinter.data.tokenizer;
 
+import dev.sinter.data.AtomicFiles;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -19,13 +20,10 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
 
 /** Saves and loads {@link BpeTokenizer}s as Hugging Face tokenizer.json files. */
 public final class TokenizerJson {
@@ -73,45 +71,17 @@ public final class TokenizerJson {
    */
   public static void save(BpeTokenizer tokenizer, Path file) throws IOException {
     Path target = file.toAbsolutePath();
-    Path dir = target.getParent();
-    Path tmp =
-        dir.resolve(
-            "."
-                + target.getFileName()
-                + "."
-                + Long.toHexString(ThreadLocalRandom.current().nextLong())
-                + ".tmp");
-    boolean moved = false;
+    Path tmp = AtomicFiles.createTemp(target);
     try {
-      try (FileChannel channel =
-          FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+      try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
         OutputStream out = new BufferedOutputStream(Channels.newOutputStream(channel), 1 << 16);
         write(tokenizer.model(), out);
         out.flush();
         channel.force(true);
       }
-      try {
-        Files.move(
-            tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } catch (AtomicMoveNotSupportedException e) {
-        throw new IOException(
-            "cannot replace " + target + " atomically on this file system; save elsewhere", e);
-      }
-      moved = true;
-      forceDirectory(dir);
+      AtomicFiles.moveAtomically(tmp, target);
     } finally {
-      if (!moved) {
-        Files.deleteIfExists(tmp);
-      }
-    }
-  }
-
-  /** Makes the rename durable; some platforms cannot open a directory, and then it is skipped. */
-  private static void forceDirectory(Path dir) {
-    try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
-      channel.force(true);
-    } catch (IOException e) {
-      // Windows cannot open directories; the rename itself is still atomic there.
+      Files.deleteIfExists(tmp);
     }
   }
 
