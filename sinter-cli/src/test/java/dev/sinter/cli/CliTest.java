@@ -46,6 +46,28 @@ class CliTest {
   }
 
   @Test
+  void runDirectoryHoldsRecordReportAndCheckpointAndServesPrometheusOnLoopback() throws Exception {
+    Path run = dir.resolve("run");
+    Result r = run("train", "--steps", "2", "--peak-gflops", "100", "--out", run.toString(),
+        "--set", "log.prometheus=\"0\"");
+    assertEquals(Main.OK, r.code(), r.err());
+    assertTrue(r.out().contains("Prometheus text format at http://127.0.0.1:"), r.out());
+    for (String f : new String[] {"run.json", "metrics.jsonl", "report.html", "report.md", "checkpoints/latest"}) {
+      assertTrue(Files.exists(run.resolve(f)), "missing " + f);
+    }
+    JsonNode rec = new ObjectMapper().readTree(run.resolve("run.json").toFile());
+    for (String f : new String[] {"config", "config_sha256", "code", "data", "machine", "steps", "totals",
+        "time_split_s", "memory", "energy", "checkpoints", "weights_sha256"}) {
+      assertTrue(rec.has(f), "run.json lacks " + f);
+    }
+    String energy = rec.get("energy").get("source").asText();
+    assertTrue(energy.equals("rapl") || energy.equals("estimate"), energy);
+    Result report = run("report", run.toString());
+    assertEquals(Main.OK, report.code(), report.err());
+    assertTrue(report.out().contains("report.html"), report.out());
+  }
+
+  @Test
   void unknownKeyIsOneLineWithExitCodeTwo() {
     Result r = run("train", "--set", "model.dimm=3", "--peak-gflops", "1");
     assertEquals(Main.USAGE, r.code());

@@ -142,36 +142,39 @@ public final class CheckpointLoader {
         throw new CheckpointException(manifestFile, "does not list " + r);
       }
     }
-    for (Map.Entry<String, JsonNode> f : files.properties()) {
-      String name = f.getKey();
-      if (!name.matches("[A-Za-z0-9_.-]+") || name.startsWith(".")) {
-        throw new CheckpointException(manifestFile, "lists a file outside the checkpoint: " + name);
-      }
-      Path file = dir.resolve(name);
-      long expected = f.getValue().path("bytes").asLong(-1);
-      long actual;
-      try {
-        actual = Files.size(file);
-      } catch (NoSuchFileException e) {
-        throw new CheckpointException(file, "is missing; the checkpoint is incomplete");
-      } catch (IOException e) {
-        throw new CheckpointException(file, "cannot be read (" + e.getMessage() + ")", e);
-      }
-      if (actual != expected) {
-        throw new CheckpointException(file, "has " + actual + " bytes but the manifest says " + expected
-            + " (truncated or replaced)");
-      }
-      String sha = sha256(file);
-      if (!sha.equals(f.getValue().path("sha256").asText())) {
-        throw new CheckpointException(file, "is corrupt: its SHA-256 is " + sha + " but the manifest says "
-            + f.getValue().path("sha256").asText());
-      }
-    }
+    // Files are hashed in parallel: SHA-256 runs at ~1.4 GB/s per core, slower than a disk reads.
+    List<Map.Entry<String, JsonNode>> listed = new ArrayList<>(files.properties());
+    listed.parallelStream().forEach(f -> verifyFile(dir, manifestFile, f.getKey(), f.getValue()));
     JsonNode state = readJson(dir.resolve(CheckpointManager.STATE), "the checkpoint is incomplete");
     if (!state.path("config").isObject() || !state.path("step").canConvertToInt()) {
       throw new CheckpointException(dir.resolve(CheckpointManager.STATE), "has no step or config");
     }
     return new Verified(dir, state);
+  }
+
+  private static void verifyFile(Path dir, Path manifestFile, String name, JsonNode entry) {
+    if (!name.matches("[A-Za-z0-9_.-]+") || name.startsWith(".")) {
+      throw new CheckpointException(manifestFile, "lists a file outside the checkpoint: " + name);
+    }
+    Path file = dir.resolve(name);
+    long expected = entry.path("bytes").asLong(-1);
+    long actual;
+    try {
+      actual = Files.size(file);
+    } catch (NoSuchFileException e) {
+      throw new CheckpointException(file, "is missing; the checkpoint is incomplete");
+    } catch (IOException e) {
+      throw new CheckpointException(file, "cannot be read (" + e.getMessage() + ")", e);
+    }
+    if (actual != expected) {
+      throw new CheckpointException(file, "has " + actual + " bytes but the manifest says " + expected
+          + " (truncated or replaced)");
+    }
+    String sha = sha256(file);
+    if (!sha.equals(entry.path("sha256").asText())) {
+      throw new CheckpointException(file, "is corrupt: its SHA-256 is " + sha + " but the manifest says "
+          + entry.path("sha256").asText());
+    }
   }
 
   /**
