@@ -17,7 +17,6 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -85,7 +84,7 @@ public final class BenchCheckpointCommand implements Callable<Integer> {
         long t3 = System.nanoTime();
         verifyS = Math.min(verifyS, (t2 - t1) / 1e9);
         loadS = Math.min(loadS, (t3 - t1) / 1e9);
-        deleteTree(ck);
+        CheckpointManager.deleteTree(ck);
       }
       double[] disk = diskSpeed(root.resolve("disk-probe.bin"), bytes);
       // Async: blocking time against the median step.
@@ -102,7 +101,7 @@ public final class BenchCheckpointCommand implements Callable<Integer> {
         async.await();
         blocking = async.save(2, model.params, m, v, new LinkedHashMap<>(state));
       }
-      deleteTree(root.resolve("async"));
+      CheckpointManager.deleteTree(root.resolve("async"));
       r.put("op", "checkpoint");
       r.put("preset", preset);
       r.put("params", model.layout().size());
@@ -120,7 +119,7 @@ public final class BenchCheckpointCommand implements Callable<Integer> {
       r.put("async_blocking_fraction", blocking / steps[steps.length / 2]);
     } finally {
       if (dir == null) {
-        deleteTree(root);
+        CheckpointManager.deleteTree(root);
       }
     }
     if (json) {
@@ -184,19 +183,6 @@ public final class BenchCheckpointCommand implements Callable<Integer> {
       return true;
     } catch (IOException | UnsupportedOperationException | SecurityException e) {
       return false;
-    }
-  }
-
-  private static void deleteTree(Path p) throws IOException {
-    if (!Files.exists(p)) {
-      return;
-    }
-    try (var s = Files.walk(p)) {
-      List<Path> all = new ArrayList<>(s.toList());
-      java.util.Collections.reverse(all);
-      for (Path x : all) {
-        Files.delete(x);
-      }
     }
   }
 }

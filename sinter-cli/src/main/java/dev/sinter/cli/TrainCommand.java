@@ -90,9 +90,6 @@ public final class TrainCommand implements Callable<Integer> {
       tree = ConfigLoader.resolve(preset == null && config == null ? "debug" : preset, config, all);
     }
     TrainConfig cfg = ConfigLoader.fromTree(tree, List.of());
-    if (resumed != null) {
-      TrainingRun.requireSameModel(cfg, ConfigLoader.fromTree(resumed.config(), List.of()).model(), resumed.dir());
-    }
     Path dir = runDirectory(cfg, resumed);
     double peak = Peak.resolve(cfg.log().peakGflops(), cfg.train().threads(), o);
     TrainingRun.Options opts = new TrainingRun.Options(dir, resumed, initFrom, commandLine(), peak,

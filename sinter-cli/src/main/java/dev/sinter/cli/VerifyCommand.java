@@ -67,12 +67,7 @@ public final class VerifyCommand implements Callable<Integer> {
         CheckpointLoader.loadWeights(from, cfg.model(), trainer.model().layout(), trainer.model().params);
       }
       if (rec.has("resumed_from")) {
-        CheckpointLoader.Verified v = CheckpointLoader.verify(Path.of(rec.path("resumed_from").path("path").asText()));
-        TrainingRun.requireSameModel(cfg, ConfigLoader.fromTree(v.config(), List.of()).model(), v.dir());
-        CheckpointLoader.loadWeights(v.dir(), cfg.model(), trainer.model().layout(), trainer.model().params);
-        CheckpointLoader.loadMoments(v.dir(), trainer.model().layout(), trainer.optimizer().firstMoment(),
-            trainer.optimizer().secondMoment());
-        trainer.restore(v.step(), v.dataPosition());
+        TrainingRun.restore(trainer, CheckpointLoader.verify(Path.of(rec.path("resumed_from").path("path").asText())));
       }
       o.printf("verifying %d of %d recorded steps of %s (config sha256 %s)%n", k, recorded.size(), file,
           rec.path("config_sha256").asText("?"));

@@ -72,6 +72,10 @@ public final class ConfigLoader {
       }
       tree = ConfigTree.merge(tree, parse(text, file.toString()));
     }
+    return applied(tree, overrides);
+  }
+
+  private static Map<String, Object> applied(Map<String, Object> tree, List<String> overrides) {
     for (String o : overrides) {
       tree = ConfigTree.merge(tree, override(o));
     }
@@ -88,11 +92,7 @@ public final class ConfigLoader {
 
   /** {@code stored} over the defaults, with {@code overrides} applied in order. */
   public static Map<String, Object> withOverrides(Map<String, Object> stored, List<String> overrides) {
-    Map<String, Object> tree = ConfigTree.merge(parse(resource("defaults.toml"), "built-in defaults.toml"), stored);
-    for (String o : overrides) {
-      tree = ConfigTree.merge(tree, override(o));
-    }
-    return tree;
+    return applied(ConfigTree.merge(parse(resource("defaults.toml"), "built-in defaults.toml"), stored), overrides);
   }
 
   /** Turns "a.b=value" into {a: {b: value}}; the value is read as a TOML literal, else as a string. */

@@ -92,10 +92,7 @@ public final class TrainingRun {
     }
     if (o.resume() != null) {
       CheckpointLoader.Verified v = o.resume();
-      CheckpointLoader.loadWeights(v.dir(), cfg.model(), model.layout(), model.params);
-      CheckpointLoader.loadMoments(v.dir(), model.layout(), trainer.optimizer().firstMoment(),
-          trainer.optimizer().secondMoment());
-      trainer.restore(v.step(), v.dataPosition());
+      restore(trainer, v);
       l.message("resumed from " + v.dir() + " at step " + v.step());
       record.put("resumed_from", Map.of("path", v.dir().toString(), "step", v.step()));
     }
@@ -310,12 +307,22 @@ public final class TrainingRun {
     return m;
   }
 
+  /** Loads a verified checkpoint's weights, moments, step and loader position into {@code trainer}. */
+  public static void restore(Trainer trainer, CheckpointLoader.Verified v) {
+    Transformer model = trainer.model();
+    requireSameModel(trainer.config(), ConfigLoader.fromTree(v.config(), java.util.List.of()).model(), v.dir());
+    CheckpointLoader.loadWeights(v.dir(), trainer.config().model(), model.layout(), model.params);
+    CheckpointLoader.loadMoments(v.dir(), model.layout(), trainer.optimizer().firstMoment(),
+        trainer.optimizer().secondMoment());
+    trainer.restore(v.step(), v.dataPosition());
+  }
+
   /**
    * Checks that a resumed or verified run's model is the one its checkpoint holds.
    *
    * @throws ConfigException naming model as the key when they differ
    */
-  public static void requireSameModel(TrainConfig cfg, dev.sinter.model.ModelConfig stored, Path where) {
+  static void requireSameModel(TrainConfig cfg, dev.sinter.model.ModelConfig stored, Path where) {
     if (!cfg.model().equals(stored)) {
       throw new ConfigException("model", "differs from the checkpoint in " + where + " (" + stored
           + "); a resumed run keeps its model — drop the model.* overrides");

@@ -198,11 +198,7 @@ public final class CheckpointLoader {
           throw new CheckpointException(dir, "has no tensor " + mp.name() + "; it was saved for a different model");
         }
         SafeTensorsReader r = open.computeIfAbsent(file, SafeTensorsReader::open);
-        long[] shape = new long[mp.shape().length];
-        for (int i = 0; i < shape.length; i++) {
-          shape[i] = mp.shape()[i];
-        }
-        r.require(name, shape);
+        r.require(name, longs(mp.shape()));
         if (mp.transposed()) {
           float[] t = new float[mp.size()];
           r.readFloats(name, t, 0);
@@ -225,15 +221,15 @@ public final class CheckpointLoader {
         float[] a = which == 1 ? m : v;
         for (ParameterLayout.Tensor t : layout.tensors()) {
           String name = CheckpointManager.momentName(which, t.name());
-          long[] shape = new long[t.shape().length];
-          for (int i = 0; i < shape.length; i++) {
-            shape[i] = t.shape()[i];
-          }
-          r.require(name, shape);
+          r.require(name, longs(t.shape()));
           r.readFloats(name, a, t.offset());
         }
       }
     }
+  }
+
+  private static long[] longs(int[] shape) {
+    return java.util.Arrays.stream(shape).asLongStream().toArray();
   }
 
   /** The model config of a checkpoint or Hugging Face directory, from its config.json. */

@@ -20,6 +20,7 @@ import dev.sinter.data.AtomicFiles;
 import dev.sinter.model.HuggingFace;
 import dev.sinter.model.ModelConfig;
 import dev.sinter.model.ParameterLayout;
+import dev.sinter.train.RunRecord;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -28,10 +29,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -307,15 +305,7 @@ public final class CheckpointManager implements AutoCloseable {
       }
       ch.force(true);
     }
-    return new SafeTensorsWriter.Written(bytes.length, sha256(bytes));
-  }
-
-  static String sha256(byte[] bytes) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("every JDK provides SHA-256", e);
-    }
+    return new SafeTensorsWriter.Written(bytes.length, RunRecord.sha256(bytes));
   }
 
   /**
@@ -347,7 +337,8 @@ public final class CheckpointManager implements AutoCloseable {
     }
   }
 
-  static void deleteTree(Path dir) throws IOException {
+  /** Deletes {@code dir} and everything under it; nothing if it does not exist. */
+  public static void deleteTree(Path dir) throws IOException {
     if (!Files.exists(dir)) {
       return;
     }
