@@ -31,6 +31,8 @@ import java.util.stream.Stream;
 /** Reading side of {@link CheckpointManager}. */
 public final class CheckpointLoader {
   private static final ObjectMapper JSON = new ObjectMapper();
+  /** The index transformers writes beside sharded weights. */
+  public static final String SHARD_INDEX = "model.safetensors.index.json";
   /** Manifests and state files are small; anything larger is not ours. */
   private static final long MAX_JSON_BYTES = 64L << 20;
   private static final List<String> REQUIRED = List.of(CheckpointManager.MODEL, CheckpointManager.OPTIMIZER,
@@ -242,7 +244,7 @@ public final class CheckpointLoader {
   private static Map<String, Path> weightFiles(Path dir) {
     Map<String, Path> where = new LinkedHashMap<>();
     Path single = dir.resolve(CheckpointManager.MODEL);
-    Path index = dir.resolve("model.safetensors.index.json");
+    Path index = dir.resolve(SHARD_INDEX);
     if (Files.exists(single)) {
       try (SafeTensorsReader r = SafeTensorsReader.open(single)) {
         for (String n : r.tensors().keySet()) {

@@ -24,13 +24,15 @@ import java.util.function.Consumer;
 public record ModelDirectory(Path dir, Transformer model, BpeTokenizer tokenizer) {
 
   /**
-   * Loads {@code path}: a directory with config.json is read as it is (a Sinter checkpoint is
-   * verified against its manifest first); otherwise it is a run or checkpoint root and its
-   * newest good checkpoint is used.
+   * Loads {@code path}: a directory with model.safetensors (or a shard index) is read as it is (a
+   * Sinter checkpoint is verified against its manifest first); otherwise it is a run or
+   * checkpoint root and its newest good checkpoint is used.
    */
   public static ModelDirectory load(Path path, Kernels kernels, Consumer<String> warn) {
     Path dir = path;
-    if (!Files.exists(path.resolve(CheckpointManager.CONFIG))) {
+    boolean weightsHere = Files.exists(path.resolve(CheckpointManager.MODEL))
+        || Files.exists(path.resolve(CheckpointLoader.SHARD_INDEX));
+    if (!weightsHere) {
       dir = CheckpointLoader.resolve(path, warn).dir();
     } else if (Files.exists(path.resolve(CheckpointManager.MANIFEST))) {
       CheckpointLoader.verify(path);
