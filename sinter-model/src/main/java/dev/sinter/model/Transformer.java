@@ -24,6 +24,7 @@ public final class Transformer {
   private final float[] ropeSin;
   private Activations acts;
   private int[] lastTokens;
+  private GradientsReady gradientsReady;
   private boolean lossGradientReady; // true after forward(), until another forward pass
   private int validTargets;
 
@@ -245,6 +246,29 @@ public final class Transformer {
   // ----------------------------------------------------------------------------------- backward
 
   /**
+   * Told, during {@link #backward}, each time a range of {@link #grads} has received its last
+   * contribution of the pass: the head (and final norm), then each block from the last to the
+   * first, then the embeddings. Data parallelism installs one to start reducing a range while the
+   * rest of backward runs; the model itself knows nothing of ranks.
+   */
+  @FunctionalInterface
+  public interface GradientsReady {
+    /** Gradients [start, end) of the flat buffer are final for this backward pass. */
+    void ready(int start, int end);
+  }
+
+  /** Installs (or, with null, removes) the listener of {@link #backward}'s finished ranges. */
+  public void onGradientsReady(GradientsReady listener) {
+    this.gradientsReady = listener;
+  }
+
+  private void ready(int start, int end) {
+    if (gradientsReady != null && end > start) {
+      gradientsReady.ready(start, end);
+    }
+  }
+
+  /**
    * Backward pass of the last {@link #forward}: accumulates into {@link #grads}. The caller zeroes
    * the gradients once per optimizer step, so micro-batches accumulate.
    */
@@ -265,14 +289,19 @@ public final class Transformer {
     java.util.Arrays.fill(a.dres, 0f);
     normBackward(a.dres, layout.finalNorm(), layout.finalNormBias(), a.dln, a.residual, cfg.layers() * bt * c,
         a.lnfMean, 0, a.lnfRstd, 0, bt);
+    // Layout: embeddings, blocks, final norm, untied head. A tied head is the token embedding at
+    // the front, final only after the embedding backward below.
+    ready(layout.finalNorm().offset(), layout.size());
     for (int l = cfg.layers() - 1; l >= 0; l--) {
       if (recompute) {
         blockForward(a, l);
       }
       blockBackward(a, l);
+      ready(layout.blocks().get(l).start(), layout.blocks().get(l).end());
     }
     Embedding.backward(k.pool(), grads, layout.tokEmbeddings().offset(),
         layout.posEmbeddings() == null ? -1 : layout.posEmbeddings().offset(), a.dres, lastTokens, b, t, c);
+    ready(0, layout.blocks().get(0).start());
   }
 
   private void blockBackward(Activations a, int l) {

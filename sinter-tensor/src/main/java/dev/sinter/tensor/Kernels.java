@@ -137,12 +137,13 @@ public interface Kernels {
 
   /**
    * One AdamW update over a contiguous range, with decoupled weight decay:
-   * {@code p -= lr * (m̂ / (sqrt(v̂) + eps) + wd * p)}. m and v are updated in place.
+   * {@code p -= lr * (m̂ / (sqrt(v̂) + eps) + wd * p)}. m and v are updated in place. p and g are
+   * read at [off, off+n), m and v at [mOff, mOff+n): a ZeRO rank keeps moments for its shard only.
    *
    * @param bc1 1 - beta1^step
    * @param bc2 1 - beta2^step
    */
-  void adamw(float[] p, float[] g, float[] m, float[] v, int off, int n, float lr, float beta1,
+  void adamw(float[] p, float[] g, float[] m, float[] v, int off, int mOff, int n, float lr, float beta1,
       float beta2, float eps, float weightDecay, float bc1, float bc2);
 
   /**

@@ -255,16 +255,17 @@ public final class ScalarOps {
   // ---------------------------------------------------------------- optimizer and reductions
 
   /**
-   * One AdamW step over p, g, m, v[off, off+n): m = β1·m + (1−β1)·g; v = β2·v + (1−β2)·g²;
+   * One AdamW step over p, g[off, off+n) and m, v[mOff, mOff+n) (the moments may be a compact shard
+   * of the parameters): m = β1·m + (1−β1)·g; v = β2·v + (1−β2)·g²;
    * p −= lr·((m/bc1)/(sqrt(v/bc2) + eps) + wd·p), weight decay decoupled as in PyTorch's AdamW.
    *
    * @param bc1 1 − β1^step
    * @param bc2 1 − β2^step
    */
-  public static void adamw(float[] p, float[] g, float[] m, float[] v, int off, int n, float lr, float beta1,
-      float beta2, float eps, float weightDecay, float bc1, float bc2) {
-    for (int i = off; i < off + n; i++) {
-      adamwOne(p, g, m, v, i, lr, beta1, beta2, eps, weightDecay, bc1, bc2);
+  public static void adamw(float[] p, float[] g, float[] m, float[] v, int off, int mOff, int n, float lr,
+      float beta1, float beta2, float eps, float weightDecay, float bc1, float bc2) {
+    for (int i = 0; i < n; i++) {
+      adamwOne(p, g, m, v, off + i, mOff + i, lr, beta1, beta2, eps, weightDecay, bc1, bc2);
     }
   }
 
@@ -287,13 +288,13 @@ public final class ScalarOps {
   // ---------------------------------------------------------------- shared with VectorOps
 
   /** The AdamW update of element i; VectorOps uses it for its tail so both agree bit for bit. */
-  static void adamwOne(float[] p, float[] g, float[] m, float[] v, int i, float lr, float beta1, float beta2,
-      float eps, float weightDecay, float bc1, float bc2) {
+  static void adamwOne(float[] p, float[] g, float[] m, float[] v, int i, int j, float lr, float beta1,
+      float beta2, float eps, float weightDecay, float bc1, float bc2) {
     float gi = g[i];
-    float mi = beta1 * m[i] + (1f - beta1) * gi;
-    float vi = beta2 * v[i] + (1f - beta2) * gi * gi;
-    m[i] = mi;
-    v[i] = vi;
+    float mi = beta1 * m[j] + (1f - beta1) * gi;
+    float vi = beta2 * v[j] + (1f - beta2) * gi * gi;
+    m[j] = mi;
+    v[j] = vi;
     float mhat = mi / bc1;
     float vhat = vi / bc2;
     p[i] -= lr * (mhat / ((float) Math.sqrt(vhat) + eps) + weightDecay * p[i]);

@@ -114,8 +114,8 @@ public final class VectorKernels implements Kernels {
   }
 
   @Override
-  public void adamw(float[] p, float[] g, float[] m, float[] v, int off, int n, float lr, float beta1, float beta2, float eps, float weightDecay, float bc1, float bc2) {
-    VectorOps.adamw(pool, p, g, m, v, off, n, lr, beta1, beta2, eps, weightDecay, bc1, bc2);
+  public void adamw(float[] p, float[] g, float[] m, float[] v, int off, int mOff, int n, float lr, float beta1, float beta2, float eps, float weightDecay, float bc1, float bc2) {
+    VectorOps.adamw(pool, p, g, m, v, off, mOff, n, lr, beta1, beta2, eps, weightDecay, bc1, bc2);
   }
 
   @Override

@@ -409,15 +409,15 @@ public final class VectorOps {
   // ---------------------------------------------------------------- optimizer and reductions
 
   /**
-   * One AdamW step over p, g, m, v[off, off+n): m = β1·m + (1−β1)·g; v = β2·v + (1−β2)·g²;
+   * One AdamW step over p, g[off, off+n) and m, v[mOff, mOff+n): m = β1·m + (1−β1)·g; v = β2·v + (1−β2)·g²;
    * p −= lr·((m/bc1)/(sqrt(v/bc2) + eps) + wd·p). Same operation order as ScalarOps, so the two
    * agree bit for bit.
    *
    * @param bc1 1 − β1^step
    * @param bc2 1 − β2^step
    */
-  public static void adamw(ThreadPool pool, float[] p, float[] g, float[] m, float[] v, int off, int n,
-      float lr, float beta1, float beta2, float eps, float weightDecay, float bc1, float bc2) {
+  public static void adamw(ThreadPool pool, float[] p, float[] g, float[] m, float[] v, int off, int mOff,
+      int n, float lr, float beta1, float beta2, float eps, float weightDecay, float bc1, float bc2) {
     VectorMath.forChunks(pool, n, (from, to) -> {
       FloatVector b1 = bc(beta1);
       FloatVector b2 = bc(beta2);
@@ -428,18 +428,19 @@ public final class VectorOps {
       FloatVector epsv = bc(eps);
       int i = off + from;
       int end = off + to;
+      int shift = mOff - off;
       for (int vecEnd = i + S.loopBound(to - from); i < vecEnd; i += L) {
         FloatVector gv = FloatVector.fromArray(S, g, i);
-        FloatVector mv = b1.mul(FloatVector.fromArray(S, m, i)).add(ob1.mul(gv));
-        FloatVector vv = b2.mul(FloatVector.fromArray(S, v, i)).add(ob2.mul(gv).mul(gv));
-        mv.intoArray(m, i);
-        vv.intoArray(v, i);
+        FloatVector mv = b1.mul(FloatVector.fromArray(S, m, i + shift)).add(ob1.mul(gv));
+        FloatVector vv = b2.mul(FloatVector.fromArray(S, v, i + shift)).add(ob2.mul(gv).mul(gv));
+        mv.intoArray(m, i + shift);
+        vv.intoArray(v, i + shift);
         FloatVector pv = FloatVector.fromArray(S, p, i);
         FloatVector upd = mv.div(bc1).div(vv.div(bc2).sqrt().add(epsv)).add(wdv.mul(pv));
         pv.sub(lrv.mul(upd)).intoArray(p, i);
       }
       for (; i < end; i++) {
-        ScalarOps.adamwOne(p, g, m, v, i, lr, beta1, beta2, eps, weightDecay, bc1, bc2);
+        ScalarOps.adamwOne(p, g, m, v, i, i + shift, lr, beta1, beta2, eps, weightDecay, bc1, bc2);
       }
     });
   }

@@ -98,7 +98,7 @@ class OpsDeterminismTest {
     float[] grad = input(rnd, 0, pn, 1);
     float[] m = new float[pn];
     float[] var = new float[pn];
-    VectorOps.adamw(pool, p, grad, m, var, 0, pn, 1e-3f, 0.9f, 0.95f, 1e-8f, 0.1f, 0.1f, 0.05f);
+    VectorOps.adamw(pool, p, grad, m, var, 0, 0, pn, 1e-3f, 0.9f, 0.95f, 1e-8f, 0.1f, 0.1f, 0.05f);
     results.addAll(List.of(p, m, var));
 
     double ss = VectorOps.sumOfSquares(pool, gx, 0, gn);

@@ -406,7 +406,7 @@ class OpsDifferentialTest {
         float[] g = input(rnd, off, n, 0.1);
         float bc1 = (float) (1 - Math.pow(beta1, step));
         float bc2 = (float) (1 - Math.pow(beta2, step));
-        ops.adamw(p, g, m, v, off, n, lr, beta1, beta2, eps, wd, bc1, bc2);
+        ops.adamw(p, g, m, v, off, off, n, lr, beta1, beta2, eps, wd, bc1, bc2);
         RefOps.adamw(pd, toDouble(g, off, n), md, vd, lr, beta1, beta2, eps, wd, step);
         assertClose(ctx + " p after step " + step, p, off, pd, RTOL, ATOL);
         assertClose(ctx + " m after step " + step, m, off, md, RTOL, ATOL);
@@ -450,8 +450,8 @@ class OpsDifferentialTest {
     float[] p2 = p.clone();
     float[] m2 = m.clone();
     float[] v2 = v.clone();
-    ScalarOps.adamw(p, g, m, v, 0, n, 3e-4f, 0.9f, 0.95f, 1e-8f, 0.1f, 0.19f, 0.0975f);
-    VectorOps.adamw(THREE, p2, g, m2, v2, 0, n, 3e-4f, 0.9f, 0.95f, 1e-8f, 0.1f, 0.19f, 0.0975f);
+    ScalarOps.adamw(p, g, m, v, 0, 0, n, 3e-4f, 0.9f, 0.95f, 1e-8f, 0.1f, 0.19f, 0.0975f);
+    VectorOps.adamw(THREE, p2, g, m2, v2, 0, 0, n, 3e-4f, 0.9f, 0.95f, 1e-8f, 0.1f, 0.19f, 0.0975f);
     TestArrays.assertBitwise("adamw p, seed " + seed, p, p2);
     TestArrays.assertBitwise("adamw m, seed " + seed, m, m2);
     TestArrays.assertBitwise("adamw v, seed " + seed, v, v2);

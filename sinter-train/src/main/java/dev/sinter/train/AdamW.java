@@ -16,19 +16,39 @@ public final class AdamW {
   private final TrainConfig.Optim cfg;
   private final Kernels k;
   private final List<Range> ranges;
-  /** First moment, same layout as the parameters. */
+  /** The parameters [start, end) this optimizer updates: all of them, or a ZeRO rank's shard. */
+  private final int start;
+  private final int end;
+  /** First moment of parameters [start, end). */
   final float[] m;
-  /** Second moment, same layout as the parameters. */
+  /** Second moment of parameters [start, end). */
   final float[] v;
   private int step;
 
+  /** An optimizer for every parameter. */
   public AdamW(TrainConfig.Optim cfg, ParameterLayout layout, Kernels kernels) {
+    this(cfg, layout, kernels, 0, layout.size());
+  }
+
+  /**
+   * An optimizer for the parameters [start, end) of the flat buffer only (a ZeRO shard): its
+   * moments have end − start elements.
+   */
+  public AdamW(TrainConfig.Optim cfg, ParameterLayout layout, Kernels kernels, int start, int end) {
     this.cfg = cfg;
     this.k = kernels;
-    this.m = new float[layout.size()];
-    this.v = new float[layout.size()];
+    this.start = start;
+    this.end = end;
+    this.m = new float[end - start];
+    this.v = new float[end - start];
     List<Range> rs = new ArrayList<>();
-    for (ParameterLayout.Tensor t : layout.tensors()) {
+    for (ParameterLayout.Tensor full : layout.tensors()) {
+      int from = Math.max(start, full.offset());
+      int to = Math.min(end, full.end());
+      if (from >= to) {
+        continue;
+      }
+      ParameterLayout.Tensor t = new ParameterLayout.Tensor(full.name(), from, new int[] {to - from}, full.kind());
       boolean decay = switch (t.kind()) {
         case MATRIX, RESIDUAL_MATRIX -> true;
         case EMBEDDING -> cfg.decayEmbeddings();
@@ -54,12 +74,22 @@ public final class AdamW {
     this.step = s;
   }
 
-  /** The first moments, laid out like the parameters (checkpoints read and restore it). */
+  /** First parameter this optimizer updates. */
+  public int start() {
+    return start;
+  }
+
+  /** One past the last parameter this optimizer updates. */
+  public int end() {
+    return end;
+  }
+
+  /** The first moments of parameters [start, end) (checkpoints read and restore them). */
   public float[] firstMoment() {
     return m;
   }
 
-  /** The second moments, laid out like the parameters. */
+  /** The second moments of parameters [start, end). */
   public float[] secondMoment() {
     return v;
   }
@@ -75,7 +105,7 @@ public final class AdamW {
     float bc1 = (float) (1 - Math.pow(cfg.beta1(), step));
     float bc2 = (float) (1 - Math.pow(cfg.beta2(), step));
     for (Range r : ranges) {
-      k.adamw(params, grads, m, v, r.offset(), r.length(), (float) lr, (float) cfg.beta1(),
+      k.adamw(params, grads, m, v, r.offset(), r.offset() - start, r.length(), (float) lr, (float) cfg.beta1(),
           (float) cfg.beta2(), (float) cfg.eps(), r.decay() ? (float) cfg.weightDecay() : 0f, bc1, bc2);
     }
   }

@@ -14,10 +14,12 @@ import java.util.Map;
  * @param tokensPerS tokens per second of this step
  * @param mfu        model FLOPs utilisation against the peak
  * @param hfu        hardware FLOPs utilisation (counts recomputation); equals mfu without it
+ * @param commMs     time inside collectives (on any thread); 0 on a single rank
+ * @param exposedCommMs time the training thread waited on communication (not hidden by compute)
  */
 public record StepStats(int step, double loss, double lr, double gradNorm, double stepMs,
     double dataMs, double forwardMs, double backwardMs, double optimizerMs, double tokensPerS,
-    double mfu, double hfu) {
+    double mfu, double hfu, double commMs, double exposedCommMs) {
 
   /** The JSONL row (stable field names). */
   public Map<String, Object> toMap() {
@@ -34,6 +36,8 @@ public record StepStats(int step, double loss, double lr, double gradNorm, doubl
     m.put("tokens_per_s", tokensPerS);
     m.put("mfu", mfu);
     m.put("hfu", hfu);
+    m.put("comm_ms", commMs);
+    m.put("comm_exposed_ms", exposedCommMs);
     return m;
   }
 }

@@ -14,8 +14,10 @@ import dev.sinter.model.ModelConfig;
  * @param data  where tokens come from
  * @param log   what is reported and where
  * @param checkpoint when and how checkpoints are saved
+ * @param parallel how data-parallel ranks share gradients and optimizer state
  */
-public record TrainConfig(ModelConfig model, Train train, Optim optim, Data data, Log log, Checkpoint checkpoint) {
+public record TrainConfig(ModelConfig model, Train train, Optim optim, Data data, Log log, Checkpoint checkpoint,
+    Parallel parallel) {
 
   /** Batch shape, length of the run, seed and execution choices. */
   public record Train(int batchSize, int seqLen, int gradAccum, int steps, long seed,
@@ -87,6 +89,21 @@ public record TrainConfig(ModelConfig model, Train train, Optim optim, Data data
    */
   public record Checkpoint(int every, int keep, boolean async, boolean atEnd) {}
 
+  /**
+   * Data parallelism; the degree is the number of ranks the job runs on.
+   *
+   * @param zero     0 (replicated optimizer state), 1 (sharded optimizer state) or 2 (and gradients)
+   * @param gradWire "fp32" or "bf16"
+   * @param timeoutS seconds a collective waits before failing
+   */
+  public record Parallel(int zero, String gradWire, int timeoutS) {
+    public Parallel {
+      if (!gradWire.equals("fp32") && !gradWire.equals("bf16")) {
+        throw new ConfigException("parallel.grad_wire", "must be fp32 or bf16, got \"" + gradWire + "\"");
+      }
+    }
+  }
+
   /** Cross-section rules that no single record can check. */
   public TrainConfig {
     if (train.seqLen() > model.maxSeqLen()) {
@@ -151,7 +168,10 @@ public record TrainConfig(ModelConfig model, Train train, Optim optim, Data data
     Checkpoint checkpoint = new Checkpoint(c.getInt("every", 0, Integer.MAX_VALUE), c.getInt("keep", 2, 1000),
         c.getBoolean("async"), c.getBoolean("at_end"));
     c.finish();
+    ConfigTree p = root.table("parallel");
+    Parallel parallel = new Parallel(p.getInt("zero", 0, 2), p.getString("grad_wire"), p.getInt("timeout_s", 1, 86400));
+    p.finish();
     root.finish();
-    return new TrainConfig(model, train, optim, data, log, checkpoint);
+    return new TrainConfig(model, train, optim, data, log, checkpoint, parallel);
   }
 }

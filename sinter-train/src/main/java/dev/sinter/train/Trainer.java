@@ -26,6 +26,9 @@ public final class Trainer implements AutoCloseable {
   private final double hardwareFlopsPerToken;
   private final int[] tokens;
   private final int[] targets;
+  /** Sequences per micro-batch on this rank: train.batch_size over the data-parallel degree. */
+  private final int localBatch;
+  private final DataParallel dp; // null on a single rank
   private int step;
 
   /**
@@ -39,7 +42,22 @@ public final class Trainer implements AutoCloseable {
 
   /** As {@link #Trainer(TrainConfig, double)} with an explicit token source (tests), or null. */
   public Trainer(TrainConfig cfg, double peakFlops, TokenSource explicitData) {
+    this(cfg, peakFlops, explicitData, null);
+  }
+
+  /**
+   * A data-parallel rank of a run: {@code comm} is the data-parallel group (null or size 1 for a
+   * single rank). {@code train.batch_size} is the global micro-batch, split evenly over the ranks,
+   * so the same config gives the same training whatever the number of ranks.
+   */
+  public Trainer(TrainConfig cfg, double peakFlops, TokenSource explicitData, dev.sinter.comm.Communicator comm) {
     this.cfg = cfg;
+    int world = comm == null ? 1 : comm.size();
+    if (cfg.train().batchSize() % world != 0) {
+      throw new dev.sinter.model.ConfigException("train.batch_size", "is the global micro-batch and must be divisible"
+          + " by the " + world + " data-parallel ranks, got " + cfg.train().batchSize());
+    }
+    this.localBatch = cfg.train().batchSize() / world;
     String src = cfg.data().source();
     Path dir = Path.of(src);
     if (explicitData == null && !src.equals("synthetic") && java.nio.file.Files.isDirectory(dir)) {
@@ -49,30 +67,48 @@ public final class Trainer implements AutoCloseable {
             + " but the tokenizer of " + dir + " has " + tokenizer.vocabSize() + " ids; set model.vocab_size = "
             + tokenizer.vocabSize());
       }
-      data = new ShardTokens(dir, dev.sinter.data.shard.Split.TRAIN, tokenizer, cfg.train().seqLen(),
-          cfg.train().seed(), true);
-      validation = cfg.data().valEvery() > 0 ? new ShardTokens(dir, dev.sinter.data.shard.Split.VAL, tokenizer,
-          cfg.train().seqLen(), cfg.train().seed(), false) : null;
+      data = slice(new ShardTokens(dir, dev.sinter.data.shard.Split.TRAIN, tokenizer, cfg.train().seqLen(),
+          cfg.train().seed(), true), comm);
+      validation = cfg.data().valEvery() > 0 ? slice(new ShardTokens(dir, dev.sinter.data.shard.Split.VAL, tokenizer,
+          cfg.train().seqLen(), cfg.train().seed(), false), comm) : null;
     } else {
       tokenizer = null;
       validation = null;
-      data = explicitData != null ? explicitData : openIds(cfg);
+      data = slice(explicitData != null ? explicitData : openIds(cfg), comm);
     }
     int threads = ThreadPool.resolveThreads(cfg.train().threads());
     this.pool = new ThreadPool(threads);
     Kernels kernels = Kernels.create(cfg.train().kernels(), pool);
     this.model = new Transformer(cfg.model(), kernels, cfg.train().recompute());
     model.initialize(cfg.train().seed());
-    this.optimizer = new AdamW(cfg.optim(), model.layout(), kernels);
+    this.dp = world == 1 ? null : new DataParallel(comm, cfg.parallel().zero(),
+        cfg.parallel().gradWire().equals("bf16") ? dev.sinter.comm.Wire.BF16 : dev.sinter.comm.Wire.FP32,
+        model.layout().size());
+    this.optimizer = dp == null ? new AdamW(cfg.optim(), model.layout(), kernels)
+        : new AdamW(cfg.optim(), model.layout(), kernels, dp.shardStart(), dp.shardEnd());
     this.schedule = new LrSchedule(cfg.optim().lr(), cfg.optim().minLr(), cfg.optim().warmupSteps(),
         cfg.train().steps());
     this.peakFlops = peakFlops;
     Flops.Shape shape = ModelFlops.shape(cfg.model(), model.layout(), cfg.train().seqLen());
     this.modelFlopsPerToken = Flops.modelPerToken(shape);
     this.hardwareFlopsPerToken = Flops.hardwarePerToken(shape, cfg.train().recompute());
-    int bt = cfg.train().batchSize() * cfg.train().seqLen();
+    int bt = localBatch * cfg.train().seqLen();
     this.tokens = new int[bt];
     this.targets = new int[bt];
+  }
+
+  private static TokenSource slice(TokenSource s, dev.sinter.comm.Communicator comm) {
+    return comm == null || comm.size() == 1 ? s : new RankSlice(s, comm.rank(), comm.size());
+  }
+
+  /** This process's data-parallel rank (0 on a single rank). */
+  public int rank() {
+    return dp == null ? 0 : dp.rank();
+  }
+
+  /** Data-parallel ranks. */
+  public int world() {
+    return dp == null ? 1 : dp.world();
   }
 
   private static TokenSource openIds(TrainConfig cfg) {
@@ -119,10 +155,10 @@ public final class Trainer implements AutoCloseable {
     double sum = 0;
     int n = cfg.data().valBatches();
     for (int i = 0; i < n; i++) {
-      validation.next(tokens, targets, t.batchSize(), t.seqLen());
-      sum += model.forward(tokens, targets, t.batchSize(), t.seqLen(), 0f);
+      validation.next(tokens, targets, localBatch, t.seqLen());
+      sum += model.forward(tokens, targets, localBatch, t.seqLen(), 0f);
     }
-    return sum / n;
+    return dp == null ? sum / n : dp.average(sum / n);
   }
 
   public AdamW optimizer() {
@@ -167,36 +203,64 @@ public final class Trainer implements AutoCloseable {
     long fwdNs = 0;
     long bwdNs = 0;
     Arrays.fill(model.grads, 0f);
+    if (dp != null) {
+      dp.beginStep();
+    }
     double lossSum = 0;
     float gradScale = 1f / t.gradAccum();
     for (int micro = 0; micro < t.gradAccum(); micro++) {
       long t0 = System.nanoTime();
-      data.next(tokens, targets, t.batchSize(), t.seqLen());
+      data.next(tokens, targets, localBatch, t.seqLen());
       long t1 = System.nanoTime();
-      lossSum += model.forward(tokens, targets, t.batchSize(), t.seqLen(), gradScale);
+      lossSum += model.forward(tokens, targets, localBatch, t.seqLen(), gradScale);
       long t2 = System.nanoTime();
+      if (dp != null) {
+        dp.beforeBackward(model, micro == t.gradAccum() - 1);
+      }
       model.backward();
+      if (dp != null) {
+        dp.afterBackward(model);
+      }
       long t3 = System.nanoTime();
       dataNs += t1 - t0;
       fwdNs += t2 - t1;
       bwdNs += t3 - t2;
     }
     long o0 = System.nanoTime();
+    double exposedInBackward = dp == null ? 0 : dp.exposedMs();
     Kernels k = model.kernels();
-    double gradNorm = Math.sqrt(k.sumOfSquares(model.grads, 0, model.grads.length));
+    int from = optimizer.start();
+    int to = optimizer.end();
+    double loss = lossSum / t.gradAccum();
+    double sumSq;
+    if (dp != null) {
+      dp.finishGradients(model.grads);
+      loss = dp.average(loss);
+      sumSq = dp.sumAcrossShards(k.sumOfSquares(model.grads, from, to - from));
+    } else {
+      sumSq = k.sumOfSquares(model.grads, 0, model.grads.length);
+    }
+    double gradNorm = Math.sqrt(sumSq);
     double clip = cfg.optim().gradClip();
     if (clip > 0 && gradNorm > clip) {
-      k.scale(model.grads, 0, model.grads.length, (float) (clip / gradNorm));
+      k.scale(model.grads, from, to - from, (float) (clip / gradNorm));
     }
     double lr = schedule.at(step);
     optimizer.update(model.params, model.grads, lr);
+    if (dp != null) {
+      dp.finishUpdate(model.params);
+    }
     long end = System.nanoTime();
     step++;
     double stepS = (end - start) / 1e9;
+    // tokens/s of the whole job; MFU against this rank's peak with this rank's share of the tokens
     double tps = t.tokensPerStep() / stepS;
-    return new StepStats(step, lossSum / t.gradAccum(), lr, gradNorm, stepS * 1e3, dataNs / 1e6, fwdNs / 1e6,
-        bwdNs / 1e6, (end - o0) / 1e6, tps, Flops.utilisation(modelFlopsPerToken, tps, peakFlops),
-        Flops.utilisation(hardwareFlopsPerToken, tps, peakFlops));
+    double rankTps = tps / world();
+    double exposed = dp == null ? 0 : dp.exposedMs();
+    // Exposed communication is its own phase: taken out of backward and optimizer where it happened.
+    return new StepStats(step, loss, lr, gradNorm, stepS * 1e3, dataNs / 1e6, fwdNs / 1e6,
+        bwdNs / 1e6 - exposedInBackward, (end - o0) / 1e6 - (exposed - exposedInBackward), tps, Flops.utilisation(modelFlopsPerToken, rankTps, peakFlops),
+        Flops.utilisation(hardwareFlopsPerToken, rankTps, peakFlops), dp == null ? 0 : dp.commMs(), exposed);
   }
 
   /** Bytes of training state per parameter: weights, gradients and the two AdamW moments in fp32. */
@@ -204,8 +268,46 @@ public final class Trainer implements AutoCloseable {
     return 16;
   }
 
+  /**
+   * Whether any rank asks to stop; every rank must call it at the same step (a collective when
+   * there are several ranks).
+   */
+  public boolean anyRankStops(boolean mine) {
+    return dp == null ? mine : dp.anyone(mine);
+  }
+
+  /**
+   * The AdamW moments of every parameter, {m, v}: under ZeRO gathered from all ranks (every rank
+   * must call it), otherwise the optimizer's own arrays.
+   */
+  public float[][] fullMoments() {
+    float[] m = optimizer.firstMoment();
+    float[] v = optimizer.secondMoment();
+    int n = model.layout().size();
+    if (m.length == n) {
+      return new float[][] {m, v};
+    }
+    float[][] full = {new float[n], new float[n]};
+    System.arraycopy(m, 0, full[0], optimizer.start(), m.length);
+    System.arraycopy(v, 0, full[1], optimizer.start(), v.length);
+    dp.comm().allGather(full[0], 0, n, dev.sinter.comm.Wire.FP32);
+    dp.comm().allGather(full[1], 0, n, dev.sinter.comm.Wire.FP32);
+    return full;
+  }
+
+  /** Loads moments of every parameter (from a checkpoint of any layout); keeps this rank's shard. */
+  public void restoreMoments(float[] fullM, float[] fullV) {
+    float[] m = optimizer.firstMoment();
+    float[] v = optimizer.secondMoment();
+    System.arraycopy(fullM, optimizer.start(), m, 0, m.length);
+    System.arraycopy(fullV, optimizer.start(), v, 0, v.length);
+  }
+
   @Override
   public void close() {
+    if (dp != null) {
+      dp.close();
+    }
     pool.close();
     for (TokenSource s : new TokenSource[] {data, validation}) {
       if (s instanceof AutoCloseable c) {

@@ -52,9 +52,17 @@ public final class TrainingRun {
    * @param command    the command line, for the record
    * @param peakGflops the peak MFU is measured against
    * @param peakSource "measured" or "configured"
+   * @param comm       the data-parallel group this process is a rank of, or null for a single rank;
+   *                   only rank 0 writes the run directory, the others train in step with it
    */
   public record Options(Path out, CheckpointLoader.Verified resume, Path initFrom, String command, double peakGflops,
-      String peakSource) {}
+      String peakSource, dev.sinter.comm.Communicator comm) {
+    /** A single-rank run. */
+    public Options(Path out, CheckpointLoader.Verified resume, Path initFrom, String command, double peakGflops,
+        String peakSource) {
+      this(out, resume, initFrom, command, peakGflops, peakSource, null);
+    }
+  }
 
   /** How a run ended. */
   public record Result(Trainer trainer, StepStats last, String status, Path record) {}
@@ -66,7 +74,7 @@ public final class TrainingRun {
    * signal. The caller closes the returned trainer.
    */
   public static Result run(TrainConfig cfg, Map<String, Object> tree, Options o, Listener l) {
-    Trainer trainer = new Trainer(cfg, o.peakGflops() * 1e9);
+    Trainer trainer = new Trainer(cfg, o.peakGflops() * 1e9, null, o.comm());
     try {
       return run(trainer, tree, o, l);
     } catch (RuntimeException | Error e) {
@@ -79,8 +87,11 @@ public final class TrainingRun {
     TrainConfig cfg = trainer.config();
     Transformer model = trainer.model();
     Path out = o.out();
+    boolean lead = trainer.rank() == 0;
     try {
-      Files.createDirectories(out);
+      if (lead) {
+        Files.createDirectories(out);
+      }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create the run directory " + out + ": " + e.getMessage(), e);
     }
@@ -111,7 +122,7 @@ public final class TrainingRun {
     record.put("model", modelInfo);
 
     Path recordFile = out.resolve("run.json");
-    if (o.resume() != null && Files.exists(recordFile)) {
+    if (lead && o.resume() != null && Files.exists(recordFile)) {
       // The record of the segment before the resume stays, under the step it reached.
       try {
         Files.move(recordFile, out.resolve("run-to-step-" + o.resume().step() + ".json"),
@@ -138,21 +149,23 @@ public final class TrainingRun {
     Runtime.getRuntime().addShutdownHook(hook);
     String status = "failed";
     StepStats last = null;
-    try (MetricsLog metrics = new MetricsLog(metricsFile, o.resume() != null);
-         PrometheusEndpoint prom = prometheus(cfg.log().prometheus(), l);
-         CheckpointManager ckpt = new CheckpointManager(out.resolve("checkpoints"), cfg.checkpoint().keep(),
+    try (MetricsLog metrics = lead ? new MetricsLog(metricsFile, o.resume() != null) : null;
+         PrometheusEndpoint prom = lead ? prometheus(cfg.log().prometheus(), l) : null;
+         CheckpointManager ckpt = lead ? new CheckpointManager(out.resolve("checkpoints"), cfg.checkpoint().keep(),
              cfg.checkpoint().async(), cfg.model(), model.layout(), tokenizerBytes(trainer), bos(trainer),
-             eos(trainer), l::message)) {
+             eos(trainer), l::message) : null) {
       l.started(trainer);
       int valEvery = cfg.data().valEvery();
       int every = cfg.checkpoint().every();
       int savedAt = -1;
-      while (trainer.step() < cfg.train().steps() && !stop.get()) {
+      boolean stopping = false;
+      while (trainer.step() < cfg.train().steps() && !(stopping = trainer.anyRankStops(stop.get()))) {
         last = trainer.trainStep();
         record.time("forward", last.forwardMs() / 1e3);
         record.time("backward", last.backwardMs() / 1e3);
         record.time("optimizer", last.optimizerMs() / 1e3);
         record.time("data", last.dataMs() / 1e3);
+        record.time("communication", last.exposedCommMs() / 1e3);
         boolean lastStep = last.step() == cfg.train().steps();
         Map<String, Object> row = last.toMap();
         double val = Double.NaN;
@@ -162,7 +175,9 @@ public final class TrainingRun {
           record.time("validation", (System.nanoTime() - v0) / 1e9);
           row.put("val_loss", val);
         }
-        metrics.write(row);
+        if (metrics != null) {
+          metrics.write(row);
+        }
         record.step(row);
         if (prom != null) {
           prom.update(numbers(row));
@@ -171,16 +186,20 @@ public final class TrainingRun {
         if (every > 0 && last.step() % every == 0 && !lastStep) {
           save(trainer, ckpt, record, tree, l);
           savedAt = last.step();
-          record.write(recordFile, "running");
+          if (lead) {
+            record.write(recordFile, "running");
+          }
         }
       }
-      boolean interrupted = stop.get() && trainer.step() < cfg.train().steps();
+      boolean interrupted = stopping && trainer.step() < cfg.train().steps();
       if ((interrupted || cfg.checkpoint().atEnd()) && savedAt != trainer.step()) {
         save(trainer, ckpt, record, tree, l);
       }
-      ckpt.close();
-      for (CheckpointManager.Saved s : ckpt.saved()) {
-        record.checkpoint(s.toMap());
+      if (ckpt != null) {
+        ckpt.close();
+        for (CheckpointManager.Saved s : ckpt.saved()) {
+          record.checkpoint(s.toMap());
+        }
       }
       status = last != null && !Double.isFinite(last.loss()) ? "failed" : interrupted ? "interrupted" : "completed";
       if (interrupted) {
@@ -188,7 +207,9 @@ public final class TrainingRun {
       }
     } finally {
       finish(record, trainer, energy, o.peakGflops() * 1e9);
-      record.write(recordFile, status);
+      if (lead) {
+        record.write(recordFile, status);
+      }
       stopped.countDown();
       try {
         Runtime.getRuntime().removeShutdownHook(hook);
@@ -207,10 +228,14 @@ public final class TrainingRun {
     state.put("data_position", trainer.dataPosition());
     state.put("tokens_seen", trainer.step() * trainer.config().train().tokensPerStep());
     state.put("seed", trainer.config().train().seed());
-    state.put("world_size", 1);
+    state.put("world_size", trainer.world());
+    state.put("zero", trainer.config().parallel().zero());
     state.put("config", tree);
-    double blocking = ckpt.save(trainer.step(), model.params, trainer.optimizer().firstMoment(),
-        trainer.optimizer().secondMoment(), state);
+    float[][] moments = trainer.fullMoments(); // a collective under ZeRO: every rank takes part
+    if (ckpt == null) {
+      return;
+    }
+    double blocking = ckpt.save(trainer.step(), model.params, moments[0], moments[1], state);
     record.time("checkpoint", blocking / 1e3);
     l.message(String.format("checkpoint: step %d -> %s (training blocked %.0f ms)", trainer.step(),
         ckpt.root().resolve(CheckpointManager.dirName(trainer.step())), blocking));
@@ -312,8 +337,13 @@ public final class TrainingRun {
     Transformer model = trainer.model();
     requireSameModel(trainer.config(), ConfigLoader.fromTree(v.config(), java.util.List.of()).model(), v.dir());
     CheckpointLoader.loadWeights(v.dir(), trainer.config().model(), model.layout(), model.params);
-    CheckpointLoader.loadMoments(v.dir(), model.layout(), trainer.optimizer().firstMoment(),
-        trainer.optimizer().secondMoment());
+    // Moments are saved whole, so a checkpoint of any layout (ranks, ZeRO stage) loads here; each
+    // rank keeps its own shard.
+    int n = model.layout().size();
+    float[] m = new float[n];
+    float[] vv = new float[n];
+    CheckpointLoader.loadMoments(v.dir(), model.layout(), m, vv);
+    trainer.restoreMoments(m, vv);
     trainer.restore(v.step(), v.dataPosition());
   }
 

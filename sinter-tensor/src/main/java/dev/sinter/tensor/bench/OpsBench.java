@@ -218,8 +218,8 @@ public final class OpsBench {
     float[] m = new float[N_PARAMS];
     float[] v = new float[N_PARAMS];
     return new Case("adamw", "n=" + N_PARAMS, 4L * 7 * N_PARAMS, // read p, g, m, v; write p, m, v
-        () -> ScalarOps.adamw(p, g, m, v, 0, N_PARAMS, 3e-4f, 0.9f, 0.95f, 1e-8f, 0.1f, 0.5f, 0.3f),
-        pool -> () -> VectorOps.adamw(pool, p, g, m, v, 0, N_PARAMS, 3e-4f, 0.9f, 0.95f, 1e-8f, 0.1f, 0.5f, 0.3f));
+        () -> ScalarOps.adamw(p, g, m, v, 0, 0, N_PARAMS, 3e-4f, 0.9f, 0.95f, 1e-8f, 0.1f, 0.5f, 0.3f),
+        pool -> () -> VectorOps.adamw(pool, p, g, m, v, 0, 0, N_PARAMS, 3e-4f, 0.9f, 0.95f, 1e-8f, 0.1f, 0.5f, 0.3f));
   }
 
   private static Case sumOfSquares() {
