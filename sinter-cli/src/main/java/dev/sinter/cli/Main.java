@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
 @Command(name = "sinter", mixinStandardHelpOptions = true, version = "sinter 0.1.0",
     description = "Full-parameter LLM training in Java that publishes its runtime numbers.",
     subcommands = {DemoCommand.class, TrainCommand.class, EvalCommand.class, GenerateCommand.class,
-        ReportCommand.class, VerifyCommand.class, DataCommand.class, BenchCommand.class,
+        ReportCommand.class, VerifyCommand.class, LaunchCommand.class, DataCommand.class, BenchCommand.class,
         CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
   /** Exit codes: success, a failure at run time, a usage or configuration error. */

@@ -456,4 +456,34 @@ class OpsDifferentialTest {
     TestArrays.assertBitwise("adamw m, seed " + seed, m, m2);
     TestArrays.assertBitwise("adamw v, seed " + seed, v, v2);
   }
+
+  /** A ZeRO shard: moments hold only [off, off+n) of the parameters, at index 0; same bits as in place. */
+  @Test
+  void adamwOnACompactShardMatchesTheFullUpdate() {
+    long seed = 43;
+    Random rnd = new Random(seed);
+    int total = 3 * VectorMath.CHUNK + 5;
+    int off = VectorMath.CHUNK / 2 + 3;
+    int n = VectorMath.CHUNK + 17;
+    float[] p = input(rnd, 0, total, 1);
+    float[] g = input(rnd, 0, total, 0.1);
+    float[] m = input(rnd, 0, total, 0.01);
+    float[] v = input(rnd, 0, total, 0.001);
+    for (int i = 0; i < total; i++) {
+      v[i] = Math.abs(v[i]);
+    }
+    float[] p2 = p.clone();
+    float[] m2 = java.util.Arrays.copyOfRange(m, off, off + n);
+    float[] v2 = java.util.Arrays.copyOfRange(v, off, off + n);
+    float[] p3 = p.clone();
+    float[] m3 = m2.clone();
+    float[] v3 = v2.clone();
+    ScalarOps.adamw(p, g, m, v, off, off, n, 3e-4f, 0.9f, 0.95f, 1e-8f, 0.1f, 0.19f, 0.0975f);
+    VectorOps.adamw(THREE, p2, g, m2, v2, off, 0, n, 3e-4f, 0.9f, 0.95f, 1e-8f, 0.1f, 0.19f, 0.0975f);
+    ScalarOps.adamw(p3, g, m3, v3, off, 0, n, 3e-4f, 0.9f, 0.95f, 1e-8f, 0.1f, 0.19f, 0.0975f);
+    TestArrays.assertBitwise("sharded adamw p (vector), seed " + seed, p, p2);
+    TestArrays.assertBitwise("sharded adamw p (scalar), seed " + seed, p, p3);
+    TestArrays.assertBitwise("sharded adamw m, seed " + seed, java.util.Arrays.copyOfRange(m, off, off + n), m2);
+    TestArrays.assertBitwise("sharded adamw v, seed " + seed, java.util.Arrays.copyOfRange(v, off, off + n), v3);
+  }
 }
