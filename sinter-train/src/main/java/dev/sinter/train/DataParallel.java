@@ -178,6 +178,29 @@ final class DataParallel implements AutoCloseable {
     return scalar[0] > 0;
   }
 
+  /** Every rank's value of {@code mine}, by rank (a small all-gather). */
+  double[] gather(double mine) {
+    float[] all = new float[comm.size()];
+    all[comm.rank()] = (float) mine;
+    comm.allGather(all, 0, all.length, Wire.FP32);
+    double[] out = new double[all.length];
+    for (int i = 0; i < all.length; i++) {
+      out[i] = all[i];
+    }
+    return out;
+  }
+
+  /** Bytes sent per collective kind since the previous call. */
+  java.util.Map<String, Long> bytesSinceLastCall() {
+    java.util.Map<String, Long> now = comm.stats().bytesByKind();
+    java.util.Map<String, Long> delta = new java.util.LinkedHashMap<>();
+    now.forEach((k, v) -> delta.put(k, v - lastBytes.getOrDefault(k, 0L)));
+    lastBytes = now;
+    return delta;
+  }
+
+  private java.util.Map<String, Long> lastBytes = java.util.Map.of();
+
   /** Milliseconds spent in collectives this step. */
   double commMs() {
     return commNanos / 1e6;

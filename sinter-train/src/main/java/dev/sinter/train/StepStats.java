@@ -16,10 +16,34 @@ import java.util.Map;
  * @param hfu        hardware FLOPs utilisation (counts recomputation); equals mfu without it
  * @param commMs     time inside collectives (on any thread); 0 on a single rank
  * @param exposedCommMs time the training thread waited on communication (not hidden by compute)
+ * @param rankStepMs every data-parallel rank's step time, by rank (null on a single rank)
+ * @param commBytes  bytes this rank sent during the step, per collective kind (null on a single rank)
  */
 public record StepStats(int step, double loss, double lr, double gradNorm, double stepMs,
     double dataMs, double forwardMs, double backwardMs, double optimizerMs, double tokensPerS,
-    double mfu, double hfu, double commMs, double exposedCommMs) {
+    double mfu, double hfu, double commMs, double exposedCommMs, double[] rankStepMs,
+    Map<String, Long> commBytes) {
+
+  /**
+   * The rank whose step took longest, if it lags the median by more than {@code fraction}
+   * (e.g. 0.2 = 20 %), else -1.
+   */
+  public int straggler(double fraction) {
+    if (rankStepMs == null || rankStepMs.length < 2) {
+      return -1;
+    }
+    double[] sorted = rankStepMs.clone();
+    java.util.Arrays.sort(sorted);
+    double median = sorted.length % 2 == 1 ? sorted[sorted.length / 2]
+        : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+    int slowest = 0;
+    for (int r = 1; r < rankStepMs.length; r++) {
+      if (rankStepMs[r] > rankStepMs[slowest]) {
+        slowest = r;
+      }
+    }
+    return rankStepMs[slowest] > median * (1 + fraction) ? slowest : -1;
+  }
 
   /** The JSONL row (stable field names). */
   public Map<String, Object> toMap() {
@@ -38,6 +62,10 @@ public record StepStats(int step, double loss, double lr, double gradNorm, doubl
     m.put("hfu", hfu);
     m.put("comm_ms", commMs);
     m.put("comm_exposed_ms", exposedCommMs);
+    if (rankStepMs != null) {
+      m.put("rank_step_ms", rankStepMs);
+      m.put("comm_bytes", commBytes);
+    }
     return m;
   }
 }

@@ -257,10 +257,13 @@ public final class Trainer implements AutoCloseable {
     double tps = t.tokensPerStep() / stepS;
     double rankTps = tps / world();
     double exposed = dp == null ? 0 : dp.exposedMs();
+    double[] rankMs = dp == null ? null : dp.gather(stepS * 1e3);
+    java.util.Map<String, Long> bytes = dp == null ? null : dp.bytesSinceLastCall();
     // Exposed communication is its own phase: taken out of backward and optimizer where it happened.
     return new StepStats(step, loss, lr, gradNorm, stepS * 1e3, dataNs / 1e6, fwdNs / 1e6,
         bwdNs / 1e6 - exposedInBackward, (end - o0) / 1e6 - (exposed - exposedInBackward), tps, Flops.utilisation(modelFlopsPerToken, rankTps, peakFlops),
-        Flops.utilisation(hardwareFlopsPerToken, rankTps, peakFlops), dp == null ? 0 : dp.commMs(), exposed);
+        Flops.utilisation(hardwareFlopsPerToken, rankTps, peakFlops), dp == null ? 0 : dp.commMs(), exposed, rankMs,
+        bytes);
   }
 
   /** Bytes of training state per parameter: weights, gradients and the two AdamW moments in fp32. */

@@ -67,6 +67,9 @@ public final class TrainingRun {
   /** How a run ended. */
   public record Result(Trainer trainer, StepStats last, String status, Path record) {}
 
+  /** A rank whose step is this much slower than the median is named in the log. */
+  static final double STRAGGLER_FRACTION = 0.2;
+
   private TrainingRun() {}
 
   /**
@@ -183,6 +186,11 @@ public final class TrainingRun {
           prom.update(numbers(row));
         }
         l.step(last, val);
+        int slow = last.straggler(STRAGGLER_FRACTION);
+        if (slow >= 0 && lead) {
+          l.message(String.format("straggler: rank %d took %.0f ms at step %d, more than %.0f%% above the median", slow,
+              last.rankStepMs()[slow], last.step(), 100 * STRAGGLER_FRACTION));
+        }
         if (every > 0 && last.step() % every == 0 && !lastStep) {
           save(trainer, ckpt, record, tree, l);
           savedAt = last.step();
