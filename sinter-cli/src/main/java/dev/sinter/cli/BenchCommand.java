@@ -21,7 +21,7 @@ import picocli.CommandLine.Option;
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Measure the machine and the engine.",
     subcommands = {BenchCommand.PeakCommand.class, BenchCommand.KernelsCommand.class, BenchTrainCommand.class,
         BenchCommand.OpsCommand.class, BenchCommand.AttentionCommand.class, BenchGenerateCommand.class,
-        BenchCheckpointCommand.class})
+        BenchCheckpointCommand.class, BenchCommCommand.class})
 public final class BenchCommand implements Runnable {
   @picocli.CommandLine.Spec
   picocli.CommandLine.Model.CommandSpec spec;

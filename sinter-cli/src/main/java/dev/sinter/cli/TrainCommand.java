@@ -2,6 +2,7 @@
 // and optional JSONL metrics.
 package dev.sinter.cli;
 
+import dev.sinter.comm.Communicator;
 import dev.sinter.model.ConfigException;
 import dev.sinter.model.ModelConfig;
 import dev.sinter.train.ConfigLoader;
@@ -90,23 +91,37 @@ public final class TrainCommand implements Callable<Integer> {
       tree = ConfigLoader.resolve(preset == null && config == null ? "debug" : preset, config, all);
     }
     TrainConfig cfg = ConfigLoader.fromTree(tree, List.of());
-    Path dir = runDirectory(cfg, resumed);
-    double peak = Peak.resolve(cfg.log().peakGflops(), cfg.train().threads(), o);
-    TrainingRun.Options opts = new TrainingRun.Options(dir, resumed, initFrom, commandLine(), peak,
-        cfg.log().peakGflops() > 0 ? "configured" : "measured");
-    ConsoleListener console = new ConsoleListener(o, err, peak, cfg);
-    TrainingRun.Result r = TrainingRun.run(cfg, tree, opts, console);
-    console.finish();
-    try (Trainer trainer = r.trainer()) {
-      o.printf("activations: %.1f MB high-water%n", trainer.model().activationBytes() / 1e6);
-      ReportCommand.render(r.record(), o);
-      o.println("run: " + dir.toAbsolutePath() + " (" + r.status() + ")");
-      if (r.last() != null && !Double.isFinite(r.last().loss())) {
-        err.println("error: the loss is not finite; lower optim.lr or check the data");
-        return Main.FAILED;
-      }
+    int localRanks = Distributed.localWorldSize(System.getenv());
+    if (cfg.train().threads() == 0 && localRanks > 1) {
+      // Ranks sharing a machine share its cores; all of them on every rank would oversubscribe it.
+      tree = ConfigLoader.withOverrides(tree, List.of("train.threads="
+          + Math.max(1, Runtime.getRuntime().availableProcessors() / localRanks)));
+      cfg = ConfigLoader.fromTree(tree, List.of());
     }
-    return r.status().equals("completed") ? Main.OK : Main.FAILED;
+    try (Communicator comm = Distributed.join(System.getenv(), cfg.parallel().timeoutS(), err)) {
+      boolean lead = comm == null || comm.rank() == 0;
+      PrintWriter shown = lead ? o : new PrintWriter(java.io.Writer.nullWriter());
+      Path dir = runDirectory(cfg, resumed);
+      double peak = Peak.resolve(cfg.log().peakGflops(), cfg.train().threads(), shown);
+      TrainingRun.Options opts = new TrainingRun.Options(dir, resumed, initFrom, commandLine(), peak,
+          cfg.log().peakGflops() > 0 ? "configured" : "measured", comm);
+      ConsoleListener console = new ConsoleListener(shown, err, peak, cfg);
+      TrainingRun.Result r = TrainingRun.run(cfg, tree, opts, console);
+      console.finish();
+      try (Trainer trainer = r.trainer()) {
+        shown.printf("activations: %.1f MB high-water%n", trainer.model().activationBytes() / 1e6);
+        if (lead) {
+          ReportCommand.render(r.record(), o);
+        }
+        shown.println("run: " + dir.toAbsolutePath() + " (" + r.status() + ")");
+        shown.flush();
+        if (r.last() != null && !Double.isFinite(r.last().loss())) {
+          err.println("error: the loss is not finite; lower optim.lr or check the data");
+          return Main.FAILED;
+        }
+      }
+      return r.status().equals("completed") ? Main.OK : Main.FAILED;
+    }
   }
 
   /** The flag shorthands as --set assignments, before the explicit --set ones. */

@@ -4,8 +4,13 @@
 // Every collective is "post, barrier, work on disjoint ranges, barrier": each rank publishes its
 // buffer, then reads the others' directly. A reduction reads every rank's copy of its own shard in
 // rank order (so the sum is the same on every run and every rank) and writes the result into every
-// rank's buffer at that shard; shards are disjoint, so no two threads write the same element.
-// The closing barrier keeps a rank from reusing its buffer while a peer still reads it.
+// rank's buffer at that shard; shards are disjoint, so no two threads write the same element, and
+// no thread reads a range another one writes. The closing barrier keeps a rank from reusing its
+// buffer while a peer still reads or writes it.
+//
+// Reductions go block by block through a cache-sized accumulator: each element is read once from
+// every rank and written once to every destination, the least memory traffic there is (a
+// shard-sized accumulator doubled it, and this back end is bound by memory bandwidth).
 package dev.sinter.comm;
 
 import java.util.ArrayList;
@@ -33,6 +38,8 @@ public final class InProcessGroup {
   /** Each rank's count of collectives entered, to name the laggards on a timeout. */
   private final long[] entered;
   private final Rank[] ranks;
+  /** Floats per reduction block: 32 KiB, so the accumulator stays in L1/L2. */
+  private static final int BLOCK = 8192;
 
   /**
    * @param n         ranks
@@ -132,30 +139,44 @@ public final class InProcessGroup {
       return scratch;
     }
 
-    /** Reduces shard {@code rank} of every posted buffer, in rank order, into scratch. */
-    private float[] reduceOwnShard(int len, ReduceOp op, Wire wire, int s, int e) {
-      float[] acc = scratch(e - s);
-      for (int i = 0; i < e - s; i++) {
-        acc[i] = wire.round(bufs[0][offs[0] + s + i]);
-      }
-      for (int q = 1; q < n; q++) {
-        float[] b = bufs[q];
-        int o = offs[q] + s;
+    /**
+     * Reduces [s, e) of every posted buffer in rank order, block by block, and writes each finished
+     * block into every rank's buffer ({@code toAll}) or into this rank's only.
+     */
+    private void reduceShard(ReduceOp op, Wire wire, int s, int e, boolean toAll) {
+      float[] acc = scratch(Math.min(BLOCK, e - s));
+      for (int at = s; at < e; at += BLOCK) {
+        int k = Math.min(BLOCK, e - at);
+        float[] b0 = bufs[0];
+        int o0 = offs[0] + at;
         if (wire == Wire.FP32) {
-          op.combine(acc, 0, b, o, e - s);
+          System.arraycopy(b0, o0, acc, 0, k);
         } else {
-          for (int i = 0; i < e - s; i++) {
-            acc[i] = op.combine(acc[i], wire.round(b[o + i]));
+          for (int i = 0; i < k; i++) {
+            acc[i] = wire.round(b0[o0 + i]);
           }
         }
-      }
-      op.finish(acc, 0, e - s, n);
-      if (wire != Wire.FP32) {
-        for (int i = 0; i < e - s; i++) {
-          acc[i] = wire.round(acc[i]);
+        for (int q = 1; q < n; q++) {
+          float[] b = bufs[q];
+          int o = offs[q] + at;
+          if (wire == Wire.FP32) {
+            op.combine(acc, 0, b, o, k);
+          } else {
+            for (int i = 0; i < k; i++) {
+              acc[i] = op.combine(acc[i], wire.round(b[o + i]));
+            }
+          }
+        }
+        op.finish(acc, 0, k, n);
+        if (wire != Wire.FP32) {
+          for (int i = 0; i < k; i++) {
+            acc[i] = wire.round(acc[i]);
+          }
+        }
+        for (int q = toAll ? 0 : rank; q < (toAll ? n : rank + 1); q++) {
+          System.arraycopy(acc, 0, bufs[q], offs[q] + at, k);
         }
       }
-      return acc;
     }
 
     @Override
@@ -164,13 +185,7 @@ public final class InProcessGroup {
         return;
       }
       post("all_reduce", buf, off);
-      int s = Shards.start(len, n, rank);
-      int e = Shards.end(len, n, rank);
-      float[] acc = reduceOwnShard(len, op, wire, s, e);
-      await("all_reduce");
-      for (int q = 0; q < n; q++) {
-        System.arraycopy(acc, 0, bufs[q], offs[q] + s, e - s);
-      }
+      reduceShard(op, wire, Shards.start(len, n, rank), Shards.end(len, n, rank), true);
       stats.add(CommStats.Kind.ALL_REDUCE, busBytes(2, len, wire));
       await("all_reduce");
     }
@@ -181,11 +196,7 @@ public final class InProcessGroup {
         return;
       }
       post("reduce_scatter", buf, off);
-      int s = Shards.start(len, n, rank);
-      int e = Shards.end(len, n, rank);
-      float[] acc = reduceOwnShard(len, op, wire, s, e);
-      await("reduce_scatter");
-      System.arraycopy(acc, 0, buf, off + s, e - s);
+      reduceShard(op, wire, Shards.start(len, n, rank), Shards.end(len, n, rank), false);
       stats.add(CommStats.Kind.REDUCE_SCATTER, busBytes(1, len, wire));
       await("reduce_scatter");
     }
@@ -213,6 +224,15 @@ public final class InProcessGroup {
       }
       stats.add(CommStats.Kind.ALL_GATHER, busBytes(1, len, wire));
       await("all_gather");
+      if (wire != Wire.FP32) {
+        // The peers received this rank's shard rounded; round our own copy too so that every rank
+        // holds the same bits. Only after the barrier: until then peers may still be reading it.
+        int s = Shards.start(len, n, rank);
+        int e = Shards.end(len, n, rank);
+        for (int i = s; i < e; i++) {
+          buf[off + i] = wire.round(buf[off + i]);
+        }
+      }
     }
 
     @Override
