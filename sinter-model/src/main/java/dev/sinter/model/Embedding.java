@@ -37,7 +37,8 @@ final class Embedding {
 
   /**
    * dwte[tokens[bt], :] += dout[bt, :] and dwpe[t, :] += dout[bt, :]. Rows are visited in order
-   * within each column slice, so repeated tokens accumulate in the same order on every run.
+   * within each column slice, so repeated tokens accumulate in the same order on every run. A
+   * negative wteOff (or wpeOff) skips that table.
    */
   static void backward(ThreadPool pool, float[] grads, int wteOff, int wpeOff, float[] dout,
       int[] tokens, int b, int t, int c) {
@@ -48,9 +49,11 @@ final class Embedding {
       int c1 = Math.min(c, c0 + COLS_PER_TASK);
       for (int r = 0; r < bt; r++) {
         int d = r * c;
-        int g = wteOff + tokens[r] * c;
-        for (int i = c0; i < c1; i++) {
-          grads[g + i] += dout[d + i];
+        if (wteOff >= 0) {
+          int g = wteOff + tokens[r] * c;
+          for (int i = c0; i < c1; i++) {
+            grads[g + i] += dout[d + i];
+          }
         }
         if (wpeOff >= 0) {
           int p = wpeOff + (r % t) * c;

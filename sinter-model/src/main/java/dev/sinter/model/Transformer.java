@@ -247,14 +247,30 @@ public final class Transformer {
 
   /**
    * Told, during {@link #backward}, each time a range of {@link #grads} has received its last
-   * contribution of the pass: the head (and final norm), then each block from the last to the
-   * first, then the embeddings. Data parallelism installs one to start reducing a range while the
+   * contribution of the pass: the head (and final norm), then, block by block from the last,
+   * each weight (with its bias) as soon as its gradient is computed, then the embeddings. Data parallelism installs one to start reducing a range while the
    * rest of backward runs; the model itself knows nothing of ranks.
    */
-  @FunctionalInterface
   public interface GradientsReady {
     /** Gradients [start, end) of the flat buffer are final for this backward pass. */
     void ready(int start, int end);
+
+    /**
+     * Whether this listener takes the token-embedding lookup gradient as rows ({@link
+     * #embeddingRows}) instead of the model scattering it into the vocabulary-sized table. Then the
+     * table's range is reported ready right after the head (its dense part — a tied head's share
+     * and earlier micro-batches' — is final by then), and the rows come last.
+     */
+    default boolean takesEmbeddingRows() {
+      return false;
+    }
+
+    /**
+     * The lookup gradient of this pass: row r of {@code dRows} (C floats) belongs to token
+     * {@code tokens[r]}'s row of the embedding table. Both arrays stay untouched until the next
+     * forward pass.
+     */
+    default void embeddingRows(int[] tokens, float[] dRows, int rows, int c) {}
   }
 
   /** Installs (or, with null, removes) the listener of {@link #backward}'s finished ranges. */
@@ -292,16 +308,28 @@ public final class Transformer {
     // Layout: embeddings, blocks, final norm, untied head. A tied head is the token embedding at
     // the front, final only after the embedding backward below.
     ready(layout.finalNorm().offset(), layout.size());
+    boolean rows = gradientsReady != null && gradientsReady.takesEmbeddingRows();
+    if (rows) {
+      ready(layout.tokEmbeddings().offset(), layout.tokEmbeddings().end());
+    }
     for (int l = cfg.layers() - 1; l >= 0; l--) {
       if (recompute) {
         blockForward(a, l);
       }
       blockBackward(a, l);
-      ready(layout.blocks().get(l).start(), layout.blocks().get(l).end());
     }
-    Embedding.backward(k.pool(), grads, layout.tokEmbeddings().offset(),
-        layout.posEmbeddings() == null ? -1 : layout.posEmbeddings().offset(), a.dres, lastTokens, b, t, c);
-    ready(0, layout.blocks().get(0).start());
+    int posOff = layout.posEmbeddings() == null ? -1 : layout.posEmbeddings().offset();
+    if (rows) {
+      // Only the B·T looked-up rows change the table: hand them over rather than the whole table.
+      if (posOff >= 0) {
+        Embedding.backward(k.pool(), grads, -1, posOff, a.dres, lastTokens, b, t, c);
+        ready(posOff, layout.posEmbeddings().end());
+      }
+      gradientsReady.embeddingRows(lastTokens, a.dres, bt, c);
+    } else {
+      Embedding.backward(k.pool(), grads, layout.tokEmbeddings().offset(), posOff, a.dres, lastTokens, b, t, c);
+      ready(0, layout.blocks().get(0).start());
+    }
   }
 
   private void blockBackward(Activations a, int l) {
@@ -319,6 +347,9 @@ public final class Transformer {
     // x'' = x' + act · Wdownᵀ   →   dWdown += dresᵀ·act,  dact = dres · Wdown  (dres also flows to x')
     java.util.Arrays.fill(a.dact, 0f);
     k.matmulBackwardWeight(grads, w.down().offset(), bias(w.downBias(), grads), off(w.downBias()), a.dres, 0, a.act, s * bt * f, bt, c, f);
+    // The block's tensors are laid out norm, qkv, out, norm, up, down (each with its bias): each
+    // weight's range is reported final the moment its gradient is, so reduction starts early.
+    ready(w.down().offset(), w.end());
     k.matmulBackwardInput(a.dact, 0, a.dres, 0, params, w.down().offset(), bt, c, f);
     // act = swiglu(up) | gelu(up)
     java.util.Arrays.fill(a.dup, 0f);
@@ -330,12 +361,15 @@ public final class Transformer {
     // up = n2 · Wupᵀ   →   dWup += dupᵀ·n2,  dn2 = dup · Wup
     java.util.Arrays.fill(a.dln, 0f);
     k.matmulBackwardWeight(grads, w.up().offset(), bias(w.upBias(), grads), off(w.upBias()), a.dup, 0, a.ln2, s * bt * c, bt, u, c);
+    ready(w.up().offset(), w.down().offset());
     k.matmulBackwardInput(a.dln, 0, a.dup, 0, params, w.up().offset(), bt, u, c);
     // n2 = norm(x')   →   dres += dnorm(dn2); dres is now dL/dx'
     normBackward(a.dres, w.mlpNorm(), w.mlpNormBias(), a.dln, a.resMid, midOff, a.ln2Mean, s * bt, a.ln2Rstd, s * bt, bt);
+    ready(w.mlpNorm().offset(), w.up().offset());
     // x' = x + y · Woᵀ   →   dWo += dresᵀ·y,  dy = dres · Wo
     java.util.Arrays.fill(a.datt, 0f);
     k.matmulBackwardWeight(grads, w.out().offset(), bias(w.outBias(), grads), off(w.outBias()), a.dres, 0, a.att, s * bt * attDim, bt, c, attDim);
+    ready(w.out().offset(), w.mlpNorm().offset());
     k.matmulBackwardInput(a.datt, 0, a.dres, 0, params, w.out().offset(), bt, c, attDim);
     // y = attention(q, k, v)
     int qkvOff = s * bt * qkvDim;
@@ -349,9 +383,11 @@ public final class Transformer {
     // q|k|v = n · Wqkvᵀ   →   dWqkv += dqkvᵀ·n,  dn = dqkv · Wqkv
     java.util.Arrays.fill(a.dln, 0f);
     k.matmulBackwardWeight(grads, w.qkv().offset(), bias(w.qkvBias(), grads), off(w.qkvBias()), a.dqkv, 0, a.ln1, s * bt * c, bt, qkvDim, c);
+    ready(w.qkv().offset(), w.out().offset());
     k.matmulBackwardInput(a.dln, 0, a.dqkv, 0, params, w.qkv().offset(), bt, qkvDim, c);
     // n = norm(x)   →   dres += dnorm(dn); dres is now dL/dx, the gradient entering block l-1
     normBackward(a.dres, w.attnNorm(), w.attnNormBias(), a.dln, a.residual, l * bt * c, a.ln1Mean, s * bt, a.ln1Rstd, s * bt, bt);
+    ready(w.start(), w.qkv().offset());
   }
 
   // ------------------------------------------------------------------------------------ helpers

@@ -91,17 +91,67 @@ final class DataParallel implements AutoCloseable {
   void beforeBackward(Transformer model, boolean lastMicro) {
     if (zero == 0 && lastMicro) {
       float[] g = model.grads;
-      model.onGradientsReady((start, end) -> inFlight.add(commThread.submit(() -> {
-        long t0 = System.nanoTime();
-        comm.allReduce(g, start, end - start, ReduceOp.AVG, wire);
-        synchronized (this) {
-          commNanos += System.nanoTime() - t0;
+      model.onGradientsReady(new Transformer.GradientsReady() {
+        @Override
+        public void ready(int start, int end) {
+          async(() -> comm.allReduce(g, start, end - start, ReduceOp.AVG, wire));
         }
-      })));
+
+        @Override
+        public boolean takesEmbeddingRows() {
+          return true;
+        }
+
+        @Override
+        public void embeddingRows(int[] tokens, float[] dRows, int rows, int c) {
+          async(() -> addEmbeddingRows(g, model.layout().tokEmbeddings().offset(), tokens, dRows, rows, c));
+        }
+      });
     } else {
       model.onGradientsReady(null);
     }
   }
+
+  private void async(Runnable collective) {
+    inFlight.add(commThread.submit(() -> {
+      long t0 = System.nanoTime();
+      collective.run();
+      synchronized (this) {
+        commNanos += System.nanoTime() - t0;
+      }
+    }));
+  }
+
+  /**
+   * The sparse half of the embedding gradient: every rank's looked-up rows (B·T of them, not the
+   * V-row table) are gathered, then added into the table, averaged, in rank and row order — the
+   * same bits on every rank. Runs on the communication thread after the table's dense all-reduce.
+   */
+  private void addEmbeddingRows(float[] grads, int wteOff, int[] tokens, float[] dRows, int rows, int c) {
+    int per = rows * c + rows; // a rank's rows, then its token ids (exact as floats below 2^24)
+    if (gathered.length < per * comm.size()) {
+      gathered = new float[per * comm.size()];
+    }
+    int mine = comm.rank() * per;
+    System.arraycopy(dRows, 0, gathered, mine, rows * c);
+    for (int r = 0; r < rows; r++) {
+      gathered[mine + rows * c + r] = tokens[r];
+    }
+    comm.allGather(gathered, 0, per * comm.size(), Wire.FP32);
+    float inv = 1f / comm.size();
+    for (int q = 0; q < comm.size(); q++) {
+      int base = q * per;
+      for (int r = 0; r < rows; r++) {
+        int dst = wteOff + (int) gathered[base + rows * c + r] * c;
+        int src = base + r * c;
+        for (int i = 0; i < c; i++) {
+          grads[dst + i] += gathered[src + i] * inv;
+        }
+      }
+    }
+  }
+
+  private float[] gathered = new float[0];
 
   /**
    * After a micro-batch's backward. ZeRO-2 moves this micro-batch's gradients into the shard and

@@ -87,6 +87,15 @@ class DataParallelTest {
     assertTrue(one.get(STEPS - 1) < one.get(0), "the loss falls");
   }
 
+  /** GPT-2 flavour: a tied head (dense and sparse embedding gradients) and learned positions. */
+  @Test
+  void tiedEmbeddingsAndLearnedPositionsToo() throws Exception {
+    String[] gpt2 = {"model.norm=\"layernorm\"", "model.mlp=\"gelu\"", "model.position=\"learned\"", "model.bias=true",
+        "model.tie_embeddings=true", "model.kv_heads=4"};
+    List<Double> one = run(1, tree(gpt2), tmp.resolve("one"), null);
+    assertClose(one, run(2, tree(gpt2), tmp.resolve("two"), null), "gpt2 flavour, dp=2");
+  }
+
   @Test
   void zero1CheckpointOfFourRanksResumesOnTwoAndOnOne() throws Exception {
     List<Double> straight = run(1, tree(), tmp.resolve("straight"), null);
