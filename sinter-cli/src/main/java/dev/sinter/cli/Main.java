@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
     description = "Full-parameter LLM training in Java that publishes its runtime numbers.",
     subcommands = {DemoCommand.class, TrainCommand.class, EvalCommand.class, GenerateCommand.class,
         ReportCommand.class, VerifyCommand.class, LaunchCommand.class, DataCommand.class, BenchCommand.class,
-        CommandLine.HelpCommand.class})
+        PlanCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
   /** Exit codes: success, a failure at run time, a usage or configuration error. */
   public static final int OK = 0;
