@@ -111,7 +111,10 @@ public final class TrainingRun {
       record.put("resumed_from", Map.of("path", v.dir().toString(), "step", v.step()));
     }
     record.put("code", RunRecord.codeVersion());
-    record.put("data", dataSection(trainer));
+    byte[] tokenizer = tokenizerBytes(trainer); // read once: hashed for the record, copied into checkpoints
+    if (lead) {
+      record.put("data", dataSection(trainer, tokenizer));
+    }
     Map<String, Object> machine = new LinkedHashMap<>(MachineProbe.probe().toMap());
     machine.put("kernels", model.kernels().name());
     machine.put("threads", trainer.threads());
@@ -155,7 +158,7 @@ public final class TrainingRun {
     try (MetricsLog metrics = lead ? new MetricsLog(metricsFile, o.resume() != null) : null;
          PrometheusEndpoint prom = lead ? prometheus(cfg.log().prometheus(), l) : null;
          CheckpointManager ckpt = lead ? new CheckpointManager(out.resolve("checkpoints"), cfg.checkpoint().keep(),
-             cfg.checkpoint().async(), cfg.model(), model.layout(), tokenizerBytes(trainer), bos(trainer),
+             cfg.checkpoint().async(), cfg.model(), model.layout(), tokenizer, bos(trainer),
              eos(trainer), l::message) : null) {
       l.started(trainer);
       int valEvery = cfg.data().valEvery();
@@ -280,12 +283,11 @@ public final class TrainingRun {
     record.finish("weights_sha256", RunRecord.sha256(trainer.model().params));
   }
 
-  private static Map<String, Object> dataSection(Trainer trainer) {
+  private static Map<String, Object> dataSection(Trainer trainer, byte[] tok) {
     Map<String, Object> d = new LinkedHashMap<>();
     String src = trainer.config().data().source();
     d.put("source", src);
     d.put("describe", trainer.data().describe());
-    byte[] tok = tokenizerBytes(trainer);
     d.put("tokenizer_sha256", tok == null ? null : RunRecord.sha256(tok));
     Path p = Path.of(src);
     Path id = Files.isDirectory(p) ? p.resolve(dev.sinter.data.shard.ShardManifest.FILE_NAME) : p;
