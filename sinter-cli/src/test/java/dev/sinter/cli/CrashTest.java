@@ -27,18 +27,13 @@ class CrashTest {
 
   /** Starts `sinter train ARGS` in a child JVM with the test's class path and extra JVM options. */
   private Process train(List<String> jvm, String... args) throws IOException {
-    List<String> cmd = new ArrayList<>();
-    cmd.add(ProcessHandle.current().info().command().orElse("java"));
-    cmd.add("--add-modules");
-    cmd.add("jdk.incubator.vector");
-    cmd.addAll(jvm);
-    cmd.add("-cp");
-    cmd.add(System.getProperty("java.class.path"));
-    cmd.add("dev.sinter.cli.Main");
-    cmd.add("train");
-    cmd.addAll(List.of(args));
+    List<String> train = new ArrayList<>(List.of("train"));
+    train.addAll(List.of(args));
+    List<String> cmd = new ArrayList<>(LaunchCommand.childCommand(train));
+    cmd.addAll(1, jvm); // JVM options go right after the java executable
     return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("log.txt").toFile()).start();
   }
+
 
   private String log() throws IOException {
     return Files.readString(dir.resolve("log.txt"), StandardCharsets.UTF_8);
