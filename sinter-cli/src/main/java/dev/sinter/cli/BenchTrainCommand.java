@@ -77,6 +77,7 @@ public final class BenchTrainCommand implements Callable<Integer> {
     double[] hfu;
     long params;
     long actBytes;
+    long stateBytes;
     int usedThreads;
     try (Trainer t = new Trainer(cfg, peak * 1e9)) {
       for (int i = 0; i < warmup; i++) {
@@ -95,6 +96,7 @@ public final class BenchTrainCommand implements Callable<Integer> {
       }
       params = t.model().layout().size();
       actBytes = t.model().activationBytes();
+      stateBytes = t.stateBytes();
       usedThreads = t.threads();
     }
     Map<String, Object> r = new LinkedHashMap<>();
@@ -109,7 +111,7 @@ public final class BenchTrainCommand implements Callable<Integer> {
     r.put("hfu", median(hfu));
     r.put("peak_gflops", peak);
     r.put("params", params);
-    r.put("state_bytes", params * (long) Trainer.stateBytesPerParameter());
+    r.put("state_bytes", stateBytes);
     r.put("activation_bytes", actBytes);
     if (json) {
       out.println(new ObjectMapper().writeValueAsString(r));
@@ -117,8 +119,8 @@ public final class BenchTrainCommand implements Callable<Integer> {
       out.printf("%s  batch %d x %d, %d thread(s)%s: step %.0f ms (median of %d), %.1f tokens/s, MFU %.1f%%%s%n",
           preset, cfg.train().batchSize(), cfg.train().seqLen(), usedThreads, recompute ? ", recompute" : "",
           median(ms), steps, median(tps), 100 * median(mfu), recompute ? String.format(", HFU %.1f%%", 100 * median(hfu)) : "");
-      out.printf("memory: %d params x %d B = %.1f MB training state; activations %.1f MB%n", params,
-          Trainer.stateBytesPerParameter(), params * (double) Trainer.stateBytesPerParameter() / 1e6, actBytes / 1e6);
+      out.printf("memory: %d params x %.4g B = %.1f MB training state; activations %.1f MB%n", params,
+          stateBytes / (double) params, stateBytes / 1e6, actBytes / 1e6);
     }
     out.flush();
     return Main.OK;

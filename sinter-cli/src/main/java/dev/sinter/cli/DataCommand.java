@@ -5,6 +5,7 @@ import dev.sinter.tensor.ThreadPool;
 
 import dev.sinter.data.DataPrepare;
 import dev.sinter.data.corpus.Corpus;
+import dev.sinter.data.corpus.CommentStripper;
 import dev.sinter.data.corpus.CorpusFilter;
 import dev.sinter.data.corpus.CorpusStats;
 import dev.sinter.data.shard.PrepareOptions;
@@ -44,9 +45,19 @@ public final class DataCommand implements Runnable {
     @Option(names = "--max-bytes", defaultValue = "1000000", description = "Skip larger documents.")
     long maxBytes;
 
+    @Option(names = "--comments", paramLabel = "MODE",
+        description = "Comments to remove from Java and C-family files before tokenizing: none, header (a leading"
+            + " licence comment) or all (default: none; the demo: all).")
+    String comments;
+
     CorpusFilter filter() {
+      return filter(CommentStripper.NONE);
+    }
+
+    /** The filter, with {@code fallback} when no --comments was given. */
+    CorpusFilter filter(CommentStripper fallback) {
       return CorpusFilter.DEFAULT.withExtensions(extensions.toArray(String[]::new)).withSize(minBytes, maxBytes)
-          .withDedupe(true);
+          .withDedupe(true).withComments(comments == null ? fallback : CommentStripper.parse(comments));
     }
   }
 

@@ -7,6 +7,7 @@ package dev.sinter.cli;
 import dev.sinter.tensor.ThreadPool;
 
 import dev.sinter.data.DataPrepare;
+import dev.sinter.data.corpus.CommentStripper;
 import dev.sinter.data.corpus.Corpus;
 import dev.sinter.data.shard.PrepareOptions;
 import dev.sinter.data.shard.ShardManifest;
@@ -157,7 +158,7 @@ public final class DemoCommand implements Callable<Integer> {
     o.println("data: training a " + vocab + "-token BPE tokenizer on " + corpusSpec + " and writing shards to " + dir
         + " (first run only)");
     o.flush();
-    DataPrepare.Result r = DataPrepare.run(Corpus.of(corpusSpec, corpusOptions.field), corpusOptions.filter(), null, vocab,
+    DataPrepare.Result r = DataPrepare.run(Corpus.of(corpusSpec, corpusOptions.field), corpusOptions.filter(CommentStripper.ALL), null, vocab,
         dir, PrepareOptions.DEFAULT.withThreads(n).withValPermille(valPermille).withOverwrite(true), new ShardPrepare.Listener() {});
     DataCommand.report(o, r, dir);
     if (r.manifest().train().tokens() == 0 || r.manifest().val().tokens() == 0) {
@@ -200,7 +201,7 @@ public final class DemoCommand implements Callable<Integer> {
   private String dataKey(String corpusSpec) throws IOException {
     StringBuilder id = new StringBuilder("v1|").append(corpusSpec).append('|').append(vocab).append('|')
         .append(corpusOptions.extensions).append('|').append(corpusOptions.minBytes).append('|').append(corpusOptions.maxBytes)
-        .append('|').append(valPermille);
+        .append('|').append(valPermille).append('|').append(corpusOptions.filter(CommentStripper.ALL).comments());
     Path p = Path.of(corpusSpec);
     if (Files.exists(p)) {
       id.append('|').append(Files.size(p)).append('|').append(Files.getLastModifiedTime(p).toMillis());

@@ -249,10 +249,9 @@ public final class TrainCommand implements Callable<Integer> {
   static void describe(Trainer trainer, double peak, PrintWriter out) {
     TrainConfig cfg = trainer.config();
         long params = trainer.model().layout().size();
-    out.printf("model: %s %d layers, dim %d, %d params (%.1f MB of fp32 training state at %d B/param)%n",
+    out.printf("model: %s %d layers, dim %d, %d params (%.1f MB of fp32 training state at %.4g B/param on this rank)%n",
         cfg.model().norm() + "/" + cfg.model().mlp() + "/" + cfg.model().position(), cfg.model().layers(),
-        cfg.model().dim(), params, params * (double) Trainer.stateBytesPerParameter() / 1e6,
-        Trainer.stateBytesPerParameter());
+        cfg.model().dim(), params, trainer.stateBytes() / 1e6, trainer.stateBytesPerParameter());
     out.printf("data: %s; batch %d x %d tokens x %d accumulation; %d steps; kernels %s on %d thread(s)%n",
         trainer.data().describe(), cfg.train().batchSize(), cfg.train().seqLen(), cfg.train().gradAccum(),
         cfg.train().steps(), trainer.model().kernels().name(), trainer.threads());

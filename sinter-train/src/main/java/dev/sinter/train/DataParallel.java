@@ -153,6 +153,11 @@ final class DataParallel implements AutoCloseable {
 
   private float[] gathered = new float[0];
 
+  /** Bytes of gradient shard this rank keeps beside the full gradient buffer (ZeRO-2 only). */
+  long shardBytes() {
+    return shardGrads == null ? 0 : 4L * shardGrads.length;
+  }
+
   /**
    * After a micro-batch's backward. ZeRO-2 moves this micro-batch's gradients into the shard and
    * clears the full buffer for the next one.

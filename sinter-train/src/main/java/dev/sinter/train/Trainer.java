@@ -266,9 +266,20 @@ public final class Trainer implements AutoCloseable {
         bytes);
   }
 
-  /** Bytes of training state per parameter: weights, gradients and the two AdamW moments in fp32. */
-  public static int stateBytesPerParameter() {
-    return 16;
+  /**
+   * Bytes of training state this rank holds: fp32 weights and gradients for every parameter, the
+   * two AdamW moments for its shard (all parameters without ZeRO), and under ZeRO-2 the sharded
+   * gradient accumulator. 16 B per parameter on one rank; 8 + 8/dp under ZeRO-1; 8 + 12/dp under
+   * ZeRO-2 (the full gradient buffer stays: backward writes into it before the reduce-scatter).
+   */
+  public long stateBytes() {
+    long n = model.layout().size();
+    return 4L * n * 2 + 4L * (optimizer.m.length + optimizer.v.length) + (dp == null ? 0 : dp.shardBytes());
+  }
+
+  /** {@link #stateBytes()} per parameter of the model. */
+  public double stateBytesPerParameter() {
+    return stateBytes() / (double) model.layout().size();
   }
 
   /**

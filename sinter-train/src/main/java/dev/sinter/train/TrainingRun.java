@@ -274,8 +274,8 @@ public final class TrainingRun {
     Map<String, Object> memory = new LinkedHashMap<>();
     long params = trainer.model().layout().size();
     memory.put("params", params);
-    memory.put("bytes_per_param", Trainer.stateBytesPerParameter());
-    memory.put("state_bytes", params * Trainer.stateBytesPerParameter());
+    memory.put("bytes_per_param", trainer.stateBytesPerParameter());
+    memory.put("state_bytes", trainer.stateBytes());
     memory.put("activation_bytes", trainer.model().activationBytes());
     memory.putAll(MemoryProbe.read().toMap());
     record.finish("memory", memory);

@@ -7,8 +7,11 @@ package dev.sinter.train;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sinter.comm.Communicator;
 import dev.sinter.comm.InProcessGroup;
+import dev.sinter.comm.Shards;
 import dev.sinter.train.checkpoint.CheckpointLoader;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -85,6 +88,13 @@ class DataParallelTest {
     List<Double> many = run(dp, tree("parallel.zero=" + zero), tmp.resolve("many"), null);
     assertClose(one, many, "dp=" + dp + " zero=" + zero);
     assertTrue(one.get(STEPS - 1) < one.get(0), "the loss falls");
+    // The record's memory is rank 0's state: full weights and gradients, its shard of the moments
+    // (and of the gradients under ZeRO-2).
+    JsonNode mem = new ObjectMapper().readTree(tmp.resolve("many").resolve("run.json").toFile()).get("memory");
+    long n = mem.get("params").asLong();
+    long shard = zero == 0 ? n : Shards.end((int) n, dp, 0) - Shards.start((int) n, dp, 0);
+    assertEquals(8 * n + 8 * shard + (zero == 2 ? 4 * shard : 0), mem.get("state_bytes").asLong());
+    assertEquals(mem.get("state_bytes").asDouble() / n, mem.get("bytes_per_param").asDouble(), 1e-12);
   }
 
   /** GPT-2 flavour: a tied head (dense and sparse embedding gradients) and learned positions. */

@@ -1,4 +1,5 @@
-// Which inputs a corpus pass keeps: extensions, a size window and whether to drop exact duplicates.
+// Which inputs a corpus pass keeps: extensions, a size window, whether to drop exact duplicates,
+// and which comments to remove from source files.
 package dev.sinter.data.corpus;
 
 import java.util.Collections;
@@ -18,8 +19,11 @@ import java.util.TreeSet;
  * @param minBytes smallest size kept, at least 0
  * @param maxBytes largest size kept, at most {@link #MAX_DOCUMENT_BYTES}
  * @param dedupe whether exact duplicates (by content hash) after the first are dropped
+ * @param comments comments removed from Java and C-family files before hashing (so files that
+ *     differ only in a licence header are duplicates); a file left empty is skipped as filtered
  */
-public record CorpusFilter(Set<String> extensions, long minBytes, long maxBytes, boolean dedupe) {
+public record CorpusFilter(Set<String> extensions, long minBytes, long maxBytes, boolean dedupe,
+    CommentStripper comments) {
 
   /**
    * Java arrays cannot hold much more; a larger document would have to be split before
@@ -30,13 +34,16 @@ public record CorpusFilter(Set<String> extensions, long minBytes, long maxBytes,
 
   /** Keeps every non-empty document and drops duplicates. */
   public static final CorpusFilter DEFAULT =
-      new CorpusFilter(Set.of(), 1, MAX_DOCUMENT_BYTES, true);
+      new CorpusFilter(Set.of(), 1, MAX_DOCUMENT_BYTES, true, CommentStripper.NONE);
 
   /** Normalises the extensions ({@code "java"} becomes {@code ".java"}) and checks the window. */
   public CorpusFilter {
     if (minBytes < 0 || maxBytes < minBytes || maxBytes > MAX_DOCUMENT_BYTES) {
       throw new IllegalArgumentException("document size window [" + minBytes + ", " + maxBytes
           + "] is invalid: need 0 <= minBytes <= maxBytes <= " + MAX_DOCUMENT_BYTES);
+    }
+    if (comments == null) {
+      throw new IllegalArgumentException("comment mode is null: use CommentStripper.NONE");
     }
     TreeSet<String> norm = new TreeSet<>();
     for (String e : extensions) {
@@ -52,17 +59,22 @@ public record CorpusFilter(Set<String> extensions, long minBytes, long maxBytes,
 
   /** A copy that keeps only names ending in one of {@code exts} (with or without the dot). */
   public CorpusFilter withExtensions(String... exts) {
-    return new CorpusFilter(Set.of(exts), minBytes, maxBytes, dedupe);
+    return new CorpusFilter(Set.of(exts), minBytes, maxBytes, dedupe, comments);
   }
 
   /** A copy with the size window [{@code min}, {@code max}] bytes. */
   public CorpusFilter withSize(long min, long max) {
-    return new CorpusFilter(extensions, min, max, dedupe);
+    return new CorpusFilter(extensions, min, max, dedupe, comments);
   }
 
   /** A copy with deduplication on or off. */
   public CorpusFilter withDedupe(boolean on) {
-    return new CorpusFilter(extensions, minBytes, maxBytes, on);
+    return new CorpusFilter(extensions, minBytes, maxBytes, on, comments);
+  }
+
+  /** A copy that removes the given comments from source files. */
+  public CorpusFilter withComments(CommentStripper mode) {
+    return new CorpusFilter(extensions, minBytes, maxBytes, dedupe, mode);
   }
 
   boolean acceptsName(String name) {

@@ -155,6 +155,13 @@ public final class CorpusReader implements Iterator<Document>, Closeable {
       }
       case TEXT -> { }
     }
+    if (filter.comments().appliesTo(raw.name())) {
+      b = filter.comments().strip(b);
+      if (b.length == 0) {
+        skip(new Skip(raw.source(), raw.line(), Skip.Reason.FILTERED_SIZE, "nothing left after removing comments"));
+        return null;
+      }
+    }
     ContentHash h = ContentHash.of(sha256, b);
     if (filter.dedupe() && !seen.add(h.hi(), h.lo())) {
       skip(new Skip(raw.source(), raw.line(), Skip.Reason.DUPLICATE,
