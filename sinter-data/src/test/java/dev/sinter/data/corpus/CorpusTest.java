@@ -94,6 +94,20 @@ class CorpusTest {
   }
 
   @Test
+  void commentsAreStrippedFromSourceFilesBeforeDeduplication() throws IOException {
+    write("a/A.java", utf8("/* Copyright 2020 */\nclass A {}\n"));
+    write("a/B.java", utf8("/* Copyright 2024 */\nclass A {}\n")); // the same code under another year
+    write("a/C.java", utf8("// only a comment\n"));
+    write("a/notes.md", utf8("/* Copyright kept: not a source file */\n"));
+    Read r = readAll(Corpus.directory(tmp.resolve("a")), CorpusFilter.DEFAULT.withComments(CommentStripper.HEADER));
+    assertEquals(List.of("class A {}\n", "// only a comment\n", "/* Copyright kept: not a source file */\n"), r.texts());
+    assertEquals(1, r.stats().skippedDuplicate());
+    Read all = readAll(Corpus.directory(tmp.resolve("a")), CorpusFilter.DEFAULT.withComments(CommentStripper.ALL));
+    assertEquals(List.of("class A {}\n", "/* Copyright kept: not a source file */\n"), all.texts());
+    assertEquals(1, all.stats().skippedByFilter(), "a file that was only comment is skipped");
+  }
+
+  @Test
   void globMatchesLikeAShellWithGlobstar() throws IOException {
     write("src/A.java", utf8("top"));
     write("src/p/B.java", utf8("nested"));
