@@ -1,6 +1,7 @@
 // `sinter bench comm`: an nccl-tests-style table of every collective on the in-process and TCP back
-// ends, with the loopback TCP stream and single-thread memcpy ceilings measured in the same run, and
-// whether the bandwidth targets are met on this machine. The measuring lives in
+// ends (TCP twice: "tcp" with every byte on the sockets, "tcp+shm" with the same-host shared-memory
+// data plane), with the loopback TCP stream and single-thread memcpy ceilings measured in the same
+// run, and whether the bandwidth targets are met on this machine. The measuring lives in
 // dev.sinter.comm.bench.CommBench; this file parses options and prints.
 package dev.sinter.cli;
 
@@ -18,7 +19,8 @@ import picocli.CommandLine.Option;
 @Command(name = "comm", mixinStandardHelpOptions = true,
     description = {"Time, algorithm bandwidth and bus bandwidth of every collective (nccl-tests conventions) on the"
         + " in-process and TCP back ends, next to the loopback TCP stream and memcpy ceilings measured in the same run.",
-        "TCP ranks run as threads of this JVM, each with its own sockets and I/O threads, over real loopback sockets."})
+        "TCP ranks run as threads of this JVM, each with its own sockets and I/O threads, over real loopback sockets;"
+            + " as tcp every byte crosses the sockets, as tcp+shm the data goes through shared memory (same host)."})
 public final class BenchCommCommand implements Callable<Integer> {
   @picocli.CommandLine.Spec
   picocli.CommandLine.Model.CommandSpec spec;
@@ -26,8 +28,9 @@ public final class BenchCommCommand implements Callable<Integer> {
   @Option(names = "--ranks", defaultValue = "2", description = "Ranks per group (default ${DEFAULT-VALUE}).")
   int ranks;
 
-  @Option(names = "--backend", defaultValue = "both", description = "inproc, tcp or both (default ${DEFAULT-VALUE}).")
-  String backend;
+  @Option(names = "--backend", defaultValue = "all", split = ",", description = "inproc, tcp (sockets only),"
+      + " tcp+shm (shared memory between ranks of this host) or all; several with commas (default ${DEFAULT-VALUE}).")
+  List<String> backend;
 
   @Option(names = "--sizes", split = ",", paramLabel = "SIZE",
       description = "Buffer sizes in bytes, with K/M/G suffixes (default 4K,64K,1M,16M,64M).")
@@ -51,11 +54,17 @@ public final class BenchCommCommand implements Callable<Integer> {
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
     CommBench.Options d = CommBench.Options.defaults();
-    List<String> backends = switch (backend) {
-      case "both" -> List.of("inproc", "tcp");
-      case "inproc", "tcp" -> List.of(backend);
-      default -> throw new IllegalArgumentException("--backend must be inproc, tcp or both, got " + backend);
-    };
+    List<String> backends = new ArrayList<>();
+    for (String b : backend) {
+      if (b.equals("all")) {
+        backends.addAll(CommBench.BACKENDS);
+      } else if (CommBench.BACKENDS.contains(b)) {
+        backends.add(b);
+      } else {
+        throw new IllegalArgumentException("--backend must be inproc, tcp, tcp+shm or all (several with commas), got "
+            + b);
+      }
+    }
     long[] bytes = sizes == null ? d.sizes() : sizes.stream().mapToLong(s -> parseBytes(s, "--sizes")).toArray();
     Wire w = switch (wire.toLowerCase(Locale.ROOT)) {
       case "fp32" -> Wire.FP32;
@@ -69,7 +78,8 @@ public final class BenchCommCommand implements Callable<Integer> {
     CommBench.Options o = new CommBench.Options(ranks, backends, bytes, w, seconds, (int) chunkBytes);
     if (!json) {
       out.printf("# sinter bench comm: %d ranks, %s, wire %s; TCP ranks are threads of this JVM over real loopback"
-          + " sockets%n", ranks, String.join(" + ", backends), w.name().toLowerCase(Locale.ROOT));
+          + " sockets (tcp+shm: data through shared memory, the sockets only for setup and liveness)%n", ranks,
+          String.join(" + ", backends), w.name().toLowerCase(Locale.ROOT));
       out.println("# time: slowest rank, best of 3 loops; algbw = bytes/time; busbw = algbw x 2(n-1)/n (all_reduce),"
           + " (n-1)/n (reduce_scatter, all_gather, all_to_all), 1 (broadcast); GB/s = 1e9 B/s");
       out.flush();

@@ -35,7 +35,8 @@ class BenchCommCommandTest {
       ops.add(row.get("op").asText() + "/" + row.get("backend").asText());
     }
     assertTrue(ops.containsAll(List.of("tcp_stream/tcp", "memcpy/inproc", "all_reduce/inproc", "all_reduce/tcp",
-        "reduce_scatter/tcp", "all_gather/tcp", "broadcast/tcp", "all_to_all/tcp")), ops.toString());
+        "reduce_scatter/tcp", "all_gather/tcp", "broadcast/tcp", "all_to_all/tcp", "all_reduce/tcp+shm",
+        "reduce_scatter/tcp+shm", "all_gather/tcp+shm", "broadcast/tcp+shm", "all_to_all/tcp+shm")), ops.toString());
   }
 
   @Test
@@ -50,7 +51,7 @@ class BenchCommCommandTest {
   void badOptionsAreUsageErrors() {
     String[] r = run("bench", "comm", "--backend", "ucx");
     assertEquals(Integer.toString(Main.USAGE), r[0]);
-    assertTrue(r[2].contains("--backend must be inproc, tcp or both"), r[2]);
+    assertTrue(r[2].contains("--backend must be inproc, tcp, tcp+shm or all"), r[2]);
     r = run("bench", "comm", "--sizes", "12Q");
     assertEquals(Integer.toString(Main.USAGE), r[0]);
     assertTrue(r[2].contains("--sizes: '12Q' is not a size"), r[2]);

@@ -2,7 +2,8 @@
 // gives the losses of one rank with the same global batch; a rank killed with SIGKILL brings every
 // other rank down within seconds with an error naming it; under the launcher the job restarts from
 // its last checkpoint and ends with the weights of an uninterrupted run; and two "hosts" in their own
-// network namespaces, joined by a veth pair, train together over real addresses.
+// network namespaces, joined by a veth pair, train together over real addresses (and real TCP: ranks
+// in different namespaces must not take the shared-memory data plane).
 package dev.sinter.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -191,6 +192,11 @@ class MultiRankTest {
         assertEquals(0, ps.get(r).exitValue(), Files.readString(dir.resolve("host" + r + ".log")));
       }
       assertTrue(Files.readString(dir.resolve("host1.log")).contains("rank 1 of 2"), Files.readString(dir.resolve("host1.log")));
+      // Same kernel, same /dev/shm, but two network namespaces: two hosts, so real TCP, not shared memory.
+      for (int r = 0; r < 2; r++) {
+        String log = Files.readString(dir.resolve("host" + r + ".log"));
+        assertTrue(log.contains("rank " + r + " data plane: TCP (other host) with rank " + (1 - r)), log);
+      }
       assertClose(losses(one), losses(out), "two namespaces over a veth pair");
     } finally {
       netns("del", "sinter-a");

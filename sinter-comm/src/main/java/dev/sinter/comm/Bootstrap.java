@@ -39,6 +39,9 @@ import java.util.Map;
  *       MASTER_ADDR is loopback), and each rank's data plane on the interface that reaches the store.</li>
  *   <li>{@code SINTER_STORE_EXTERNAL=1} (optional): a store already runs at MASTER_ADDR:MASTER_PORT
  *       (started by a launcher), so rank 0 does not start one.</li>
+ *   <li>{@code SINTER_SHM} (optional): {@code 0} (or {@code off}, {@code false}) keeps every byte on
+ *       TCP; {@code 1}, {@code on}, {@code true}, {@code auto} or unset lets ranks on the same host
+ *       exchange data through shared memory ({@link TcpGroup.Context#sharedMemory(boolean)}).</li>
  * </ul>
  * Torchrun's names take precedence over Slurm's, so a torchrun started inside an allocation works.
  */
@@ -54,7 +57,7 @@ public final class Bootstrap {
    * @param source "torchrun", "slurm" or "single" (a world of one)
    */
   public record Settings(int rank, int worldSize, int localRank, String masterAddr, int masterPort, byte[] secret,
-      InetAddress bindAddress, boolean externalStore, String keyPrefix, String source) {}
+      InetAddress bindAddress, boolean externalStore, boolean sharedMemory, String keyPrefix, String source) {}
 
   /** Connects with {@link #DEFAULT_TIMEOUT}. */
   public static Communicator fromEnvironment(Map<String, String> env) {
@@ -88,7 +91,8 @@ public final class Bootstrap {
     try (StoreClient client = StoreClient.connect(storeAddr, s.secret(), timeout)) {
       InetAddress dataBind = s.bindAddress() != null ? s.bindAddress() : client.localAddress();
       return TcpGroup.connect(new TcpGroup.Context().rank(s.rank()).worldSize(s.worldSize()).storeClient(client)
-          .secret(s.secret()).bindAddress(dataBind).timeout(timeout).keyPrefix(s.keyPrefix()).ownedStore(store));
+          .secret(s.secret()).bindAddress(dataBind).timeout(timeout).keyPrefix(s.keyPrefix()).ownedStore(store)
+          .sharedMemory(s.sharedMemory()));
     } catch (RuntimeException e) {
       if (store != null) {
         store.close();
@@ -119,7 +123,7 @@ public final class Bootstrap {
     int local = env.containsKey(localName) ? intVar(env, localName, 0) : 0;
     String prefix = "sinter/" + env.getOrDefault("SLURM_JOB_ID", "job") + "/";
     if (world == 1) {
-      return new Settings(0, 1, local, "127.0.0.1", 0, null, null, false, prefix, "single");
+      return new Settings(0, 1, local, "127.0.0.1", 0, null, null, false, false, prefix, "single");
     }
     String master = env.get("MASTER_ADDR");
     if (master == null || master.isBlank()) {
@@ -153,8 +157,19 @@ public final class Bootstrap {
       }
     }
     boolean external = "1".equals(env.get("SINTER_STORE_EXTERNAL")) || "true".equals(env.get("SINTER_STORE_EXTERNAL"));
-    return new Settings(rank, world, local, master, port, secret, bind, external, prefix,
+    return new Settings(rank, world, local, master, port, secret, bind, external, sharedMemory(env), prefix,
         torchrun ? "torchrun" : "slurm");
+  }
+
+  /** SINTER_SHM: on unless set to 0, off or false. */
+  private static boolean sharedMemory(Map<String, String> env) {
+    String v = env.getOrDefault("SINTER_SHM", "auto").trim().toLowerCase(java.util.Locale.ROOT);
+    return switch (v) {
+      case "0", "off", "false" -> false;
+      case "1", "on", "true", "auto", "" -> true;
+      default -> throw new IllegalArgumentException("SINTER_SHM must be 0/off/false (TCP only) or 1/on/true/auto"
+          + " (shared memory between ranks on one host), got '" + env.get("SINTER_SHM") + "'");
+    };
   }
 
   private static byte[] secret(Map<String, String> env) {

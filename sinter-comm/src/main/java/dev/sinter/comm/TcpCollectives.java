@@ -90,7 +90,8 @@ final class TcpCollectives {
   /** Dissemination: after round k every rank has heard, indirectly, from 2^(k+1) ranks. */
   void barrier(long seq) {
     for (int k = 1; k < n; k <<= 1) {
-      post(mod(rank + k), TcpTransport.COLL, seq, t.pool.get(0), false, "barrier");
+      int to = mod(rank + k);
+      post(to, TcpTransport.COLL, seq, out(to, 0, TcpTransport.COLL, "barrier"), false, "barrier");
       t.pool.release(take(mod(rank - k), TcpTransport.COLL, seq, "barrier").payload());
     }
   }
@@ -100,9 +101,10 @@ final class TcpCollectives {
     int[] colors = new int[n];
     colors[rank] = color;
     for (int k = 1; k < n; k++) {
-      ByteBuffer b = t.pool.get(4);
+      int to = mod(rank + k);
+      ByteBuffer b = out(to, 4, TcpTransport.COLL, "split");
       b.putInt(0, color);
-      post(mod(rank + k), TcpTransport.COLL, seq, b, false, "split");
+      post(to, TcpTransport.COLL, seq, b, false, "split");
     }
     for (int k = 1; k < n; k++) {
       int from = mod(rank - k);
@@ -135,7 +137,7 @@ final class TcpCollectives {
         TcpTransport.In f = take(prev, TcpTransport.COLL, seq, name);
         int k = count(f, w, end - c, prev, name);
         if (!last) {
-          ByteBuffer o = t.pool.get(k * w.bytes);
+          ByteBuffer o = out(next, k * w.bytes, TcpTransport.COLL, name);
           codec.combineOut(f.payload(), buf, off + c, k, op, w, o);
           post(next, TcpTransport.COLL, seq, o, false, name);
           sent += k * w.bytes;
@@ -144,7 +146,7 @@ final class TcpCollectives {
           op.finish(buf, off + c, k, n);
           if (gather) {
             // The finished chunk starts the all-gather at once: the two phases pipeline.
-            ByteBuffer o = t.pool.get(k * w.bytes);
+            ByteBuffer o = out(next, k * w.bytes, TcpTransport.COLL, name);
             codec.packRounded(o, buf, off + c, k, w);
             post(next, TcpTransport.COLL, seq, o, false, name);
             sent += k * w.bytes;
@@ -251,7 +253,7 @@ final class TcpCollectives {
       for (int c = 0; c < len; c += chunk) {
         int k = Math.min(chunk, len - c);
         for (int kid : kids) {
-          ByteBuffer o = t.pool.get(k * w.bytes);
+          ByteBuffer o = out(mod(kid + root), k * w.bytes, TcpTransport.COLL, name);
           codec.pack(o, buf, off + c, k, w);
           post(mod(kid + root), TcpTransport.COLL, seq, o, false, name);
           sent += k * w.bytes;
@@ -266,7 +268,7 @@ final class TcpCollectives {
       int bytes = k * w.bytes;
       codec.unpack(f.payload(), buf, off + c, k, w);
       for (int i = 1; i < kids.size(); i++) {
-        ByteBuffer o = t.pool.get(bytes);
+        ByteBuffer o = out(mod(kids.get(i) + root), bytes, TcpTransport.COLL, name);
         o.put(0, f.payload(), 0, bytes);
         post(mod(kids.get(i) + root), TcpTransport.COLL, seq, o, false, name);
         sent += bytes;
@@ -298,7 +300,7 @@ final class TcpCollectives {
       if (k == 0 && !delimit) {
         break;
       }
-      ByteBuffer o = t.pool.get(k * w.bytes);
+      ByteBuffer o = out(to, k * w.bytes, stream, name);
       codec.pack(o, src, off + c, k, w);
       c += k;
       post(to, stream, seq, o, delimit && c == len, name);
@@ -326,6 +328,14 @@ final class TcpCollectives {
     if (got != len) {
       throw protocolError(from, "sent " + got + " floats where this rank expects " + len, name);
     }
+  }
+
+  /**
+   * Room for a payload to group rank {@code to}, which the caller fills and posts next (for a peer on
+   * this host it lies in the shared ring itself, so nothing else may be sent in between).
+   */
+  private ByteBuffer out(int to, int bytes, byte stream, String name) {
+    return t.outgoing(members[to], bytes, name, stream == TcpTransport.COLL ? stall : null);
   }
 
   private void post(int to, byte stream, long seq, ByteBuffer payload, boolean last, String name) {

@@ -6,7 +6,9 @@
 // arguments, counts bytes, and carves sub-groups that share the root's connections.
 //
 // Copies: the API takes heap float[], which a socket cannot read, so every chunk is copied once into
-// a pooled direct ByteBuffer and once out of one; the kernel is handed the direct buffer itself.
+// a pooled direct ByteBuffer and once out of one; the kernel is handed the direct buffer itself. To a
+// rank on the same host, chunks are packed straight into the shared-memory ring instead, and its
+// reader copies them out into a pooled buffer (no kernel copies, no system calls).
 package dev.sinter.comm;
 
 import java.net.InetAddress;
@@ -38,6 +40,8 @@ public final class TcpGroup implements Communicator {
     private int chunkBytes = 1 << 20;
     private int treeThresholdBytes = 64 << 10;
     private String keyPrefix = "sinter/";
+    private boolean sharedMemory = true;
+    private int shmRingBytes = 4 << 20;
     private RendezvousStore ownedStore;
 
     /** This rank, in [0, worldSize). */
@@ -155,6 +159,35 @@ public final class TcpGroup implements Communicator {
       return keyPrefix;
     }
 
+    /**
+     * Whether ranks on the same host exchange data through shared memory (default true); the TCP
+     * connection stays their control channel. False keeps every byte on TCP. A pair uses shared
+     * memory only when both ranks want it and share boot, network namespace, user and /dev/shm.
+     */
+    public Context sharedMemory(boolean sharedMemory) {
+      this.sharedMemory = sharedMemory;
+      return this;
+    }
+
+    /** See {@link #sharedMemory(boolean)}. */
+    public boolean sharedMemory() {
+      return sharedMemory;
+    }
+
+    /**
+     * Bytes of each shared-memory ring, one per direction and peer (default 4 MiB; a power of two
+     * in [64 KiB, 1 GiB]). Frames bigger than half of it are streamed through in pieces.
+     */
+    public Context shmRingBytes(int shmRingBytes) {
+      this.shmRingBytes = shmRingBytes;
+      return this;
+    }
+
+    /** See {@link #shmRingBytes(int)}. */
+    public int shmRingBytes() {
+      return shmRingBytes;
+    }
+
     /** A store the root group closes when it closes (rank 0 of a bootstrap owns the job's store). */
     public Context ownedStore(RendezvousStore ownedStore) {
       this.ownedStore = ownedStore;
@@ -184,11 +217,19 @@ public final class TcpGroup implements Communicator {
       if (treeThresholdBytes < 0) {
         throw new IllegalArgumentException("treeThresholdBytes must be >= 0, got " + treeThresholdBytes);
       }
+      if (shmRingBytes < ShmChannel.MIN_RING || shmRingBytes > ShmChannel.MAX_RING
+          || Integer.bitCount(shmRingBytes) != 1) {
+        throw new IllegalArgumentException("shmRingBytes must be a power of two in [" + ShmChannel.MIN_RING + ", "
+            + ShmChannel.MAX_RING + "], got " + shmRingBytes);
+      }
       if (keyPrefix == null || keyPrefix.contains("|")) {
         throw new IllegalArgumentException("keyPrefix must be set and must not contain '|', got " + keyPrefix);
       }
     }
   }
+
+  /** What {@link #dataPlane(int)} says of a peer reached through shared memory. */
+  public static final String VIA_SHARED_MEMORY = ShmSetup.VIA_SHM;
 
   private static final long ROOT_GROUP = 1;
 
@@ -400,6 +441,22 @@ public final class TcpGroup implements Communicator {
   /** Test hook: writes raw bytes into the connection to group rank {@code peer}. */
   void injectForTest(int peer, byte[] bytes) {
     t.injectForTest(coll.members[peer], bytes);
+  }
+
+  /**
+   * How data reaches group rank {@code peer}: {@link #VIA_SHARED_MEMORY} for a rank on this host, else
+   * "TCP (reason)", e.g. "TCP (other host)"; "this process" for this rank itself.
+   */
+  public String dataPlane(int peer) {
+    checkPeer(peer);
+    TcpTransport.Peer p = t.peers[coll.members[peer]];
+    return p == null ? "this process" : p.via;
+  }
+
+  /** Test hook: the shared-memory file to group rank {@code peer}, or null over TCP. */
+  java.nio.file.Path shmFileForTest(int peer) {
+    TcpTransport.Peer p = t.peers[coll.members[peer]];
+    return p == null || p.shm == null ? null : p.shm.path;
   }
 
   /** Test hook: drops every connection at once with no goodbye, as a kill -9 would. */

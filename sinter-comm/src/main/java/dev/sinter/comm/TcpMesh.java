@@ -3,7 +3,9 @@
 // every lower rank and accepts every higher one. Every connection passes the HMAC handshake both
 // ways; the identities it authenticates carry the job key, world size, rank and listening address,
 // so a connection from another job, a wrong rank or a duplicate is logged and dropped. The listener
-// stays up for the life of the job, turning away (and logging) anyone who knocks later.
+// stays up for the life of the job, turning away (and logging) anyone who knocks later. Right after
+// the handshake, each pair checks whether it shares a host and, if so, sets up its shared-memory
+// channel over the authenticated connection (ShmSetup); the connection itself is kept either way.
 package dev.sinter.comm;
 
 import java.io.IOException;
@@ -15,6 +17,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -26,6 +30,7 @@ final class TcpMesh {
   private final int size;
   /** Counts down as each higher rank is admitted. */
   private final CountDownLatch higher;
+  private final ShmSetup shm;
   private ServerSocketChannel listener;
   /** This rank's advertised data-plane address, host:port. */
   private String self = "?";
@@ -37,7 +42,11 @@ final class TcpMesh {
     this.rank = ctx.rank();
     this.size = ctx.worldSize();
     this.higher = new CountDownLatch(size - 1 - rank);
+    this.shm = ShmSetup.local(ctx.sharedMemory(), ctx.shmRingBytes(), t.pool);
   }
+
+  /** A connection that passed the handshake, and how it will carry data. */
+  private record Joined(SocketChannel ch, ShmSetup.Result link) {}
 
   /** Connects every pair, registering each connection with {@code t}; throws naming what is missing. */
   static TcpMesh build(TcpTransport t, TcpGroup.Context ctx, StoreClient store) {
@@ -48,7 +57,24 @@ final class TcpMesh {
       m.close();
       throw e;
     }
+    m.logDataPlane();
     return m;
+  }
+
+  /** Says once, at INFO, which peers this rank reaches through shared memory and which over TCP (and why). */
+  private void logDataPlane() {
+    Map<String, List<Integer>> byVia = new TreeMap<>();
+    for (TcpTransport.Peer p : t.peers) {
+      if (p != null) {
+        byVia.computeIfAbsent(p.via, v -> new ArrayList<>()).add(p.rank);
+      }
+    }
+    List<String> parts = new ArrayList<>();
+    byVia.forEach((via, ranks) -> parts.add(via + " with " + (ranks.size() > 1 ? "ranks " + ranks
+        : "rank " + ranks.get(0))));
+    if (!parts.isEmpty()) {
+      TcpTransport.LOG.info("rank " + rank + " data plane: " + String.join("; ", parts));
+    }
   }
 
   private void connectAll(StoreClient store) {
@@ -68,9 +94,12 @@ final class TcpMesh {
     for (int j = 0; j < rank; j++) {
       String addr = new String(store.get(ctx.keyPrefix() + "rank/" + j + "/addr", remaining(deadline)),
           StandardCharsets.UTF_8);
-      SocketChannel ch = connect(j, addr, deadline);
-      if (!t.register(ch, j, addr)) {
-        TcpTransport.closeQuietly(ch);
+      Joined c = connect(j, addr, deadline);
+      if (!t.register(c.ch, j, addr, c.link)) {
+        TcpTransport.closeQuietly(c.ch);
+        if (c.link.channel() != null) {
+          c.link.channel().close();
+        }
       }
     }
     try {
@@ -119,7 +148,7 @@ final class TcpMesh {
     }
   }
 
-  private SocketChannel connect(int peer, String addr, long deadline) {
+  private Joined connect(int peer, String addr, long deadline) {
     int colon = addr.lastIndexOf(':');
     String host = addr.substring(0, colon).replace("[", "").replace("]", "");
     int port = Integer.parseInt(addr.substring(colon + 1));
@@ -137,7 +166,7 @@ final class TcpMesh {
           throw new CommException("rank " + rank + ": " + addr + " answered as '"
               + new String(them, StandardCharsets.UTF_8) + "', not as rank " + peer + " of this job");
         }
-        return ch;
+        return new Joined(ch, shm.asConnector(ch, peer));
       } catch (Handshake.Refused e) {
         TcpTransport.closeQuietly(ch);
         throw new CommException("rank " + rank + ": rank " + peer + " (" + addr + ") refused this job's secret");
@@ -181,7 +210,14 @@ final class TcpMesh {
         throw new IOException("it claims to be '" + new String(them, StandardCharsets.UTF_8)
             + "', not a higher rank of this job");
       }
-      if (!t.register(ch, r, id[1])) {
+      if (t.peers[r] != null) {
+        throw new IOException("rank " + r + " is already connected");
+      }
+      ShmSetup.Result link = shm.asAcceptor(ch, r);
+      if (!t.register(ch, r, id[1], link)) {
+        if (link.channel() != null) {
+          link.channel().close();
+        }
         throw new IOException("rank " + r + " is already connected (or the mesh is closing)");
       }
       higher.countDown();

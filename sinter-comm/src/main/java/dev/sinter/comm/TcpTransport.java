@@ -9,6 +9,12 @@
 // write (header + payload) and returns the payload buffer to the pool. The caller never touches a
 // socket: it packs chunks into pooled direct buffers, posts them, and takes frames from inboxes.
 //
+// A peer on the same host exchanges the same frames through a shared-memory channel instead (see
+// ShmChannel and ShmSetup): the caller packs straight into the ring (outgoing() hands it room there)
+// and posts write it synchronously, the reader thread reads the ring, the sender thread carries only
+// ABORT, STALL and BYE, and a watcher thread waits on the TCP connection, whose end means the peer is
+// gone. Everything else here is the same on both roads.
+//
 // Frame (little-endian), 32 bytes of header then the payload:
 //   magic "SNDT" (u32) | version (u8) | type (u8: DATA, ABORT, BYE, STALL) | stream (u8: collective, p2p)
 //   | flags (u8: LAST) | group id (i64) | sequence (i64) | payload length (u32) | reserved (u32)
@@ -99,16 +105,23 @@ final class TcpTransport {
     final int rank;
     final String address;
     final SocketChannel ch;
+    /** The shared-memory channel to a peer on this host, or null when frames go over the socket. */
+    final ShmChannel shm;
+    /** How frames reach this peer, for the log: shared memory, or TCP and why. */
+    final String via;
     final LinkedBlockingDeque<Out> sendQ = new LinkedBlockingDeque<>();
     final Semaphore credits = new Semaphore(CREDITS);
     volatile boolean left;
     Thread reader;
     Thread sender;
+    Thread watcher;
 
-    Peer(int rank, String address, SocketChannel ch) {
+    Peer(int rank, String address, SocketChannel ch, ShmSetup.Result link) {
       this.rank = rank;
       this.address = address;
       this.ch = ch;
+      this.shm = link.channel();
+      this.via = link.via();
     }
 
     String describe() {
@@ -160,6 +173,10 @@ final class TcpTransport {
             .start(() -> t.readLoop(p));
         p.sender = Thread.ofPlatform().daemon().name("sinter-tcp-r" + t.rank + "-send-" + p.rank)
             .start(() -> t.sendLoop(p));
+        if (p.shm != null) {
+          p.watcher = Thread.ofPlatform().daemon().name("sinter-tcp-r" + t.rank + "-watch-" + p.rank)
+              .start(() -> t.watchLoop(p));
+        }
       }
     }
     return t;
@@ -169,7 +186,7 @@ final class TcpTransport {
    * Adopts an authenticated connection to {@code peer}; false when that rank is already connected
    * or the transport is closing (the caller then drops the connection).
    */
-  synchronized boolean register(SocketChannel ch, int peer, String addr) {
+  synchronized boolean register(SocketChannel ch, int peer, String addr, ShmSetup.Result link) {
     if (peers[peer] != null || closing) {
       return false;
     }
@@ -180,7 +197,7 @@ final class TcpTransport {
     } catch (IOException e) {
       throw new CommException("rank " + rank + ": cannot configure the connection to rank " + peer, e);
     }
-    peers[peer] = new Peer(peer, addr, ch);
+    peers[peer] = new Peer(peer, addr, ch, link);
     return true;
   }
 
@@ -195,7 +212,7 @@ final class TcpTransport {
     try {
       while (true) {
         hdr.clear();
-        if (!readFully(p.ch, hdr, true)) {
+        if (!read(p, hdr, true)) {
           if (!p.left && !closing) {
             fail(new Failure(p.describe() + " closed the connection", null), false);
           }
@@ -217,7 +234,7 @@ final class TcpTransport {
           return;
         }
         ByteBuffer payload = pool.get(len);
-        if (len > 0 && !readFully(p.ch, payload, false)) {
+        if (len > 0 && !read(p, payload, false)) {
           throw new EOFException();
         }
         payload.flip();
@@ -239,9 +256,30 @@ final class TcpTransport {
       }
     } catch (IOException e) {
       if (!p.left && !closing) {
-        fail(new Failure(p.describe() + " closed the connection (" + e.getMessage() + ")", null), false);
+        // A shared ring that makes no sense is a protocol error, which the peer must hear of too.
+        boolean broke = p.shm != null && !(e instanceof EOFException);
+        fail(new Failure(p.describe() + (broke ? " broke the shared-memory channel (" : " closed the connection (")
+            + e.getMessage() + ")", null), broke);
       }
     }
+  }
+
+  /** Fills {@code b} from the peer's ring or socket; false on a clean end at a frame start. */
+  private static boolean read(Peer p, ByteBuffer b, boolean frameStart) throws IOException {
+    return p.shm != null ? p.shm.read(b, frameStart) : readFully(p.ch, b, frameStart);
+  }
+
+  /** A shared-memory peer's TCP connection carries nothing after setup: its end means the peer is gone. */
+  private void watchLoop(Peer p) {
+    try {
+      if (p.ch.read(ByteBuffer.allocate(1)) > 0) {
+        fail(new Failure(p.describe() + " sent data on its control connection, which carries none", null), true);
+        return;
+      }
+    } catch (IOException e) {
+      // Reset or closed: gone, as at end of stream.
+    }
+    p.shm.peerGone();
   }
 
   /** Reads until {@code b} is full; false on a clean end of stream before the first byte. */
@@ -275,8 +313,20 @@ final class TcpTransport {
         }
         ByteBuffer payload = o.payload != null ? o.payload : ByteBuffer.allocate(0);
         if (o.type == RAW) {
-          while (payload.hasRemaining()) {
-            p.ch.write(payload);
+          if (p.shm != null) {
+            p.shm.writeRaw(payload);
+          } else {
+            while (payload.hasRemaining()) {
+              p.ch.write(payload);
+            }
+          }
+          continue;
+        }
+        if (p.shm != null) {
+          p.shm.write(o.type, o.stream, o.flags, o.group, o.seq, payload);
+          done(p, o);
+          if (o.type == BYE) {
+            p.ch.shutdownOutput();
           }
           continue;
         }
@@ -315,6 +365,16 @@ final class TcpTransport {
   }
 
   /**
+   * A buffer for {@code bytes} of payload to {@code peer}, to be filled and posted next by this
+   * thread: room in the ring itself for a shared-memory peer (so the chunk is copied once), else a
+   * pooled direct buffer.
+   */
+  ByteBuffer outgoing(int peer, int bytes, String op, Stall stall) {
+    Peer p = peers[peer];
+    return p != null && p.shm != null ? p.shm.reserve(bytes, new ShmGuard(this, p, op, stall)) : pool.get(bytes);
+  }
+
+  /**
    * Queues {@code payload} (which the sender thread then owns) for {@code peer}, waiting for a
    * credit when the peer is slow to take data.
    */
@@ -323,6 +383,10 @@ final class TcpTransport {
     if (p == null) {
       // Point-to-point to oneself: straight into one's own inbox.
       inbox(group, peer, stream).q.add(new In(seq, flags, payload));
+      return;
+    }
+    if (p.shm != null) {
+      p.shm.send(DATA, stream, flags, group, seq, payload, new ShmGuard(this, p, op, stall));
       return;
     }
     check(op);
@@ -395,7 +459,7 @@ final class TcpTransport {
   }
 
   /** Tells the group's members that this rank is stuck in collective {@code stall.seq}. */
-  private void reportStall(Stall stall) {
+  void reportStall(Stall stall) {
     if (stall == null) {
       return;
     }
@@ -409,7 +473,7 @@ final class TcpTransport {
   }
 
   /** Blames the members that never reported being stuck in the collective; see the file comment. */
-  private String timeoutCause(int waited, Stall stall, String doing) {
+  String timeoutCause(int waited, Stall stall, String doing) {
     String base = "timed out after " + TimeUnit.NANOSECONDS.toMillis(timeoutNs) + " ms " + doing + " ";
     if (stall == null) {
       return base + describe(waited);
@@ -451,7 +515,7 @@ final class TcpTransport {
     return new CommException(f.cause + " during " + (f.op != null ? f.op : op) + " (on rank " + rank + ")");
   }
 
-  private CommException left(Peer p, String op) {
+  CommException left(Peer p, String op) {
     return new CommException(p.describe() + " has left the job (closed its communicator) during " + op + " (on rank "
         + rank + ")");
   }
@@ -563,6 +627,9 @@ final class TcpTransport {
       if (p != null) {
         closeQuietly(p.ch);
         p.sendQ.add(STOP);
+        if (p.shm != null) {
+          p.shm.close();
+        }
       }
     }
     for (Inbox box : inboxes.values()) {

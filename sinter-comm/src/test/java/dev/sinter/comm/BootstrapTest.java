@@ -100,6 +100,26 @@ class BootstrapTest {
   }
 
   @Test
+  void sinterShmZeroKeepsEveryByteOnTcpAndOtherValuesAreNamedErrors() {
+    String[] base = {"RANK", "0", "WORLD_SIZE", "2", "MASTER_ADDR", "127.0.0.1", "MASTER_PORT", "29500",
+        "SINTER_JOB_SECRET", SECRET};
+    assertTrue(Bootstrap.settings(env(base)).sharedMemory(), "on by default");
+    for (String off : new String[] {"0", "off", "false", "OFF"}) {
+      Map<String, String> e = env(base);
+      e.put("SINTER_SHM", off);
+      assertTrue(!Bootstrap.settings(e).sharedMemory(), "SINTER_SHM=" + off);
+    }
+    for (String on : new String[] {"1", "on", "true", "auto"}) {
+      Map<String, String> e = env(base);
+      e.put("SINTER_SHM", on);
+      assertTrue(Bootstrap.settings(e).sharedMemory(), "SINTER_SHM=" + on);
+    }
+    Map<String, String> bad = env(base);
+    bad.put("SINTER_SHM", "maybe");
+    assertTrue(error(bad).startsWith("SINTER_SHM must be 0/off/false"), error(bad));
+  }
+
+  @Test
   void expandsHostlists() {
     assertEquals(List.of("node01", "node02", "node03", "node07"), Bootstrap.expandHostlist("node[01-03,07]"));
     assertEquals(List.of("a", "b8", "b9", "b10"), Bootstrap.expandHostlist("a,b[8-10]"));

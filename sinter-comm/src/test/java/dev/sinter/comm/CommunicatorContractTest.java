@@ -1,4 +1,6 @@
-// The Communicator contract, checked the same way on both back ends and for 1 to 5 ranks: every
+// The Communicator contract, checked the same way on both back ends and for 1 to 5 ranks (TCP both
+// with every byte on sockets and with the same-host shared-memory data plane, whose small rings here
+// wrap and pad often): every
 // collective against a reference each rank computes locally (it can regenerate every rank's input
 // from the seed), every ReduceOp, both wire precisions, awkward sizes (0, 1, 7, not divisible by
 // the rank count, large enough for the ring with several chunks), guard cells around the range,
@@ -24,7 +26,7 @@ class CommunicatorContractTest {
 
   static Stream<Arguments> groups() {
     List<Arguments> a = new ArrayList<>();
-    for (String b : new String[] {"inproc", "tcp"}) {
+    for (String b : new String[] {"inproc", "tcp", "tcp+shm"}) {
       for (int n = 1; n <= 5; n++) {
         a.add(Arguments.of(b, n));
       }
@@ -35,7 +37,21 @@ class CommunicatorContractTest {
   @ParameterizedTest(name = "{0} x{1}")
   @MethodSource("groups")
   void everyCollectiveMatchesALocalReference(String backend, int n) {
-    List<Communicator> cs = backend.equals("tcp") ? Ranks.tcp(n, Ranks::smallChunks) : Ranks.inproc(n);
+    List<Communicator> cs = switch (backend) {
+      case "tcp" -> Ranks.tcp(n, ctx -> Ranks.smallChunks(ctx.sharedMemory(false)));
+      case "tcp+shm" -> Ranks.tcp(n, ctx -> Ranks.smallChunks(ctx.sharedMemory(true).shmRingBytes(64 << 10)));
+      default -> Ranks.inproc(n);
+    };
+    for (Communicator c : cs) {
+      if (c instanceof TcpGroup g) {
+        for (int q = 0; q < n; q++) {
+          if (q != c.rank()) {
+            assertEquals(backend.equals("tcp") ? "TCP (shared memory off on this rank)" : ShmSetup.VIA_SHM,
+                g.dataPlane(q), backend + " x" + n + ": rank " + c.rank() + " to rank " + q);
+          }
+        }
+      }
+    }
     String label = "seed " + SEED + " (rerun with -Dsinter.seed=" + SEED + "), " + backend + " x" + n;
     try {
       List<List<Long>> digests = Ranks.run(cs, label, 120, c -> new Checks(c, SEED, label).all());

@@ -2,7 +2,9 @@
 // middle of a collective, a rank that falls silent, a stranger without the job's secret knocking on
 // a data port, and a rank started with the wrong secret. In every case each surviving rank must get
 // a CommException that names the culprit and the operation, within seconds, never a hang; and a
-// rejected stranger must leave the job running.
+// rejected stranger must leave the job running. The faults between ranks run twice: with every byte
+// on TCP, and with the same-host shared-memory data plane (where the TCP connection is left only to
+// tell that a peer died), and must look the same either way.
 package dev.sinter.comm;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -23,19 +25,23 @@ import java.util.logging.Handler;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class TcpFaultTest {
   static final long SEED = Long.getLong("sinter.seed", 20_250_611L);
 
-  @Test
-  void aRankKilledMidCollectiveFailsEveryOtherRankNamingItWithinSeconds() throws Exception {
+  @ParameterizedTest(name = "shared memory {0}")
+  @ValueSource(booleans = {false, true})
+  void aRankKilledMidCollectiveFailsEveryOtherRankNamingItWithinSeconds(boolean shm) throws Exception {
     SplittableRandom rng = new SplittableRandom(SEED);
     int n = 4;
     int victim = rng.nextInt(n);
     long delayMs = 100 + rng.nextInt(300);
-    String label = "seed " + SEED + ": victim rank " + victim + " after " + delayMs + " ms";
+    String label = "seed " + SEED + ", shared memory " + shm + ": victim rank " + victim + " after " + delayMs + " ms";
     // A long timeout: detection must come from the dead connection, not from waiting it out.
-    List<Communicator> cs = Ranks.tcp(n, ctx -> ctx.timeout(Duration.ofSeconds(30)).chunkBytes(64 << 10));
+    List<Communicator> cs = Ranks.tcp(n, ctx -> ctx.timeout(Duration.ofSeconds(30)).chunkBytes(64 << 10)
+        .sharedMemory(shm));
     long[] failedAt = new long[n];
     long[] crashAt = new long[1];
     Thread killer = Thread.ofPlatform().start(() -> {
@@ -77,13 +83,15 @@ class TcpFaultTest {
     Ranks.closeAll(cs);
   }
 
-  @Test
-  void aSilentRankTimesOutOnEveryOtherRankNamingIt() {
+  @ParameterizedTest(name = "shared memory {0}")
+  @ValueSource(booleans = {false, true})
+  void aSilentRankTimesOutOnEveryOtherRankNamingIt(boolean shm) {
     SplittableRandom rng = new SplittableRandom(SEED + 1);
     int n = 3;
     int silent = rng.nextInt(n);
-    String label = "seed " + SEED + ": silent rank " + silent;
-    List<Communicator> cs = Ranks.tcp(n, ctx -> ctx.timeout(Duration.ofMillis(1000)).chunkBytes(4096));
+    String label = "seed " + SEED + ", shared memory " + shm + ": silent rank " + silent;
+    List<Communicator> cs = Ranks.tcp(n, ctx -> ctx.timeout(Duration.ofMillis(1000)).chunkBytes(4096)
+        .sharedMemory(shm));
     long t0 = System.nanoTime();
     List<Throwable> errors = Ranks.failures(cs, 20, c -> {
       if (c.rank() == silent) {
@@ -174,16 +182,17 @@ class TcpFaultTest {
    * sender and aborts the job; every rank's next operation fails with that, instead of hanging or
    * reading garbage as data.
    */
-  @Test
-  void aCorruptedStreamFailsEveryRankNamingTheSender() {
+  @ParameterizedTest(name = "shared memory {0}")
+  @ValueSource(booleans = {false, true})
+  void aCorruptedStreamFailsEveryRankNamingTheSender(boolean shm) {
     SplittableRandom rng = new SplittableRandom(SEED + 2);
     int n = 3;
     int from = rng.nextInt(n);
     int to = (from + 1 + rng.nextInt(n - 1)) % n;
     byte[] junk = new byte[TcpTransport.HEADER_BYTES];
     rng.nextBytes(junk);
-    String label = "seed " + SEED + ": junk from rank " + from + " to rank " + to;
-    List<Communicator> cs = Ranks.tcp(n, ctx -> ctx.timeout(Duration.ofSeconds(20)));
+    String label = "seed " + SEED + ", shared memory " + shm + ": junk from rank " + from + " to rank " + to;
+    List<Communicator> cs = Ranks.tcp(n, ctx -> ctx.timeout(Duration.ofSeconds(20)).sharedMemory(shm));
     ((TcpGroup) cs.get(from)).injectForTest(to, junk);
     long t0 = System.nanoTime();
     List<Throwable> errors = Ranks.failures(cs, 30, c -> {
@@ -204,9 +213,10 @@ class TcpFaultTest {
   }
 
   /** Ranks that disagree on a collective's length: an error on both, naming the peer, not a hang. */
-  @Test
-  void ranksThatDisagreeOnTheLengthFailInsteadOfHanging() {
-    List<Communicator> cs = Ranks.tcp(2, ctx -> ctx.timeout(Duration.ofSeconds(20)));
+  @ParameterizedTest(name = "shared memory {0}")
+  @ValueSource(booleans = {false, true})
+  void ranksThatDisagreeOnTheLengthFailInsteadOfHanging(boolean shm) {
+    List<Communicator> cs = Ranks.tcp(2, ctx -> ctx.timeout(Duration.ofSeconds(20)).sharedMemory(shm));
     List<Throwable> errors = Ranks.failures(cs, 30, c -> {
       float[] x = new float[300];
       c.allReduce(x, 0, c.rank() == 0 ? 100 : 300, ReduceOp.SUM);
@@ -232,9 +242,10 @@ class TcpFaultTest {
     }
   }
 
-  @Test
-  void aPeerThatClosesPolitelyIsReportedAsHavingLeft() {
-    List<Communicator> cs = Ranks.tcp(2, ctx -> ctx.timeout(Duration.ofSeconds(20)));
+  @ParameterizedTest(name = "shared memory {0}")
+  @ValueSource(booleans = {false, true})
+  void aPeerThatClosesPolitelyIsReportedAsHavingLeft(boolean shm) {
+    List<Communicator> cs = Ranks.tcp(2, ctx -> ctx.timeout(Duration.ofSeconds(20)).sharedMemory(shm));
     cs.get(1).close();
     long t0 = System.nanoTime();
     CommException e = assertThrows(CommException.class, () -> cs.get(0).allReduce(new float[10], 0, 10, ReduceOp.SUM));

@@ -1,6 +1,8 @@
 // `sinter bench comm`: nccl-tests-style figures for every collective on both back ends, next to the
 // two ceilings that bound them, measured in the same run: what one loopback TCP socket carries and
-// what one thread can memcpy.
+// what one thread can memcpy. The TCP back end is measured two ways: "tcp" keeps every byte on the
+// sockets (shared memory off), "tcp+shm" is the same ranks with the same-host shared-memory data
+// plane (the TCP connections then only carry setup and liveness).
 //
 // Conventions (those of nccl-tests, so figures compare): bytes is the size of the buffer the call
 // works on (all-to-all: the bytes each rank sends in all); time is the mean time per call of the
@@ -13,7 +15,8 @@
 // (bandwidth per direction). It is the real bound for a 2-rank all-reduce on one host: each rank
 // must send and receive the whole buffer, so both directions are busy and, on a machine whose
 // cores do all the copying, each gets about half the one-way stream. In general all-reduce busbw on
-// a single host is at most the stream bandwidth / n.
+// a single host is at most the stream bandwidth / n over sockets. The shared-memory data plane is
+// not bound by it: no kernel copies, one copy into the ring and one out per byte, so memcpy bounds it.
 //
 // TCP ranks are threads of this JVM, each with its own sockets, reader and sender threads and
 // buffers, connected over real loopback sockets: every byte crosses the kernel's TCP stack exactly
@@ -49,6 +52,8 @@ public final class CommBench {
   /** The collectives measured, by their names in the output. */
   public static final List<String> OPS =
       List.of("all_reduce", "reduce_scatter", "all_gather", "broadcast", "all_to_all");
+  /** The back ends, by their names in the output: in-process, TCP sockets only, TCP with shared memory. */
+  public static final List<String> BACKENDS = List.of("inproc", "tcp", "tcp+shm");
 
   private CommBench() {}
 
@@ -65,7 +70,7 @@ public final class CommBench {
    * What to measure.
    *
    * @param ranks          ranks per group (at least 2: a group of one moves nothing)
-   * @param backends       "inproc" and/or "tcp"
+   * @param backends       any of "inproc", "tcp" (sockets only) and "tcp+shm" (same-host shared memory)
    * @param sizes          buffer sizes in bytes (multiples of 4)
    * @param wire           precision on the wire for the reducing collectives
    * @param secondsPerSize target time of the timed loop at each size
@@ -78,8 +83,8 @@ public final class CommBench {
         throw new IllegalArgumentException("--ranks must be at least 2, got " + ranks);
       }
       for (String b : backends) {
-        if (!b.equals("inproc") && !b.equals("tcp")) {
-          throw new IllegalArgumentException("--backend must be inproc, tcp or both, got " + b);
+        if (!BACKENDS.contains(b)) {
+          throw new IllegalArgumentException("--backend must be inproc, tcp, tcp+shm or all, got " + b);
         }
       }
       for (long s : sizes) {
@@ -92,9 +97,9 @@ public final class CommBench {
       }
     }
 
-    /** 2 ranks, both back ends, 4 KiB to 64 MiB, fp32, 0.4 s per size, 1 MiB frames. */
+    /** 2 ranks, every back end, 4 KiB to 64 MiB, fp32, 0.4 s per size, 1 MiB frames. */
     public static Options defaults() {
-      return new Options(2, List.of("inproc", "tcp"), new long[] {4 << 10, 64 << 10, 1 << 20, 16 << 20, 64 << 20},
+      return new Options(2, BACKENDS, new long[] {4 << 10, 64 << 10, 1 << 20, 16 << 20, 64 << 20},
           Wire.FP32, 0.4, 1 << 20);
     }
   }
@@ -142,6 +147,7 @@ public final class CommBench {
       }
       return cs;
     }
+    boolean shm = backend.equals("tcp+shm");
     byte[] secret = new byte[32];
     new SecureRandom().nextBytes(secret);
     RendezvousStore store = RendezvousStore.start(0, secret);
@@ -150,11 +156,20 @@ public final class CommBench {
       List<Future<TcpGroup>> fs = new ArrayList<>();
       for (int r = 0; r < n; r++) {
         TcpGroup.Context ctx = new TcpGroup.Context().rank(r).worldSize(n).storeAddress(store.address()).secret(secret)
-            .chunkBytes(o.chunkBytes()).timeout(Duration.ofSeconds(120)).ownedStore(r == 0 ? store : null);
+            .chunkBytes(o.chunkBytes()).timeout(Duration.ofSeconds(120)).ownedStore(r == 0 ? store : null)
+            .sharedMemory(shm);
         fs.add(pool.submit(() -> TcpGroup.connect(ctx)));
       }
       for (Future<TcpGroup> f : fs) {
         cs.add(f.get());
+      }
+      for (Communicator c : cs) {
+        for (int q = 0; q < n && shm; q++) {
+          String via = ((TcpGroup) c).dataPlane(q);
+          if (q != c.rank() && !via.equals(TcpGroup.VIA_SHARED_MEMORY)) {
+            throw new IllegalStateException("rank " + c.rank() + " reaches rank " + q + " over " + via);
+          }
+        }
       }
       return cs;
     } catch (Exception e) {
@@ -342,7 +357,7 @@ public final class CommBench {
   public static void main(String[] args) {
     Options d = Options.defaults();
     int ranks = args.length > 0 ? Integer.parseInt(args[0]) : d.ranks();
-    List<String> backends = args.length > 1 && !args[1].equals("both") ? List.of(args[1]) : d.backends();
+    List<String> backends = args.length > 1 && !args[1].equals("all") ? List.of(args[1].split(",")) : d.backends();
     long[] sizes = args.length > 2
         ? java.util.Arrays.stream(args[2].split(",")).mapToLong(Long::parseLong).toArray() : d.sizes();
     int chunk = args.length > 3 ? Integer.parseInt(args[3]) : d.chunkBytes();
@@ -380,6 +395,7 @@ public final class CommBench {
           + " so busbw <= tcp_stream / ranks = %.3f GB/s; this is %.0f%% of that (tcp_stream_duplex measured %.3f GB/s"
           + " per direction)", bound, 100 * tcp.busbwGbps() / bound, duplex.busbwGbps()));
     }
+    verdict(out, find(rows, "all_reduce", "tcp+shm", 64L << 20), stream, 0.80);
     verdict(out, find(rows, "all_reduce", "inproc", 64L << 20), copy, 0.25);
     return out;
   }
