@@ -72,7 +72,7 @@ public final class DemoCommand implements Callable<Integer> {
   @Option(names = "--cache", paramLabel = "DIR", description = "Data cache (default: $XDG_CACHE_HOME/sinter or ~/.cache/sinter).")
   Path cache;
 
-  @Option(names = "--prompt", defaultValue = "public static int gcd(int a, int b) {\n",
+  @Option(names = "--prompt", defaultValue = "public class MathUtils {\n\n    public static int gcd(int a, int b) {\n",
       description = "Java prompt to complete at the end.")
   String prompt;
 
