@@ -23,7 +23,6 @@ final class GemmPack {
    */
   private static final int P_BLOCK = 64;
   private static final int A_P_BLOCK = 16;
-  private static final VectorSpecies<Float> S4 = FloatVector.SPECIES_128;
 
   private GemmPack() {}
 
@@ -86,10 +85,17 @@ final class GemmPack {
         int t = d + q * mr * kc;
         int f = aOff + i0 + q * mr;
         if (mr == 4) {
-          // One 128-bit move per p instead of four scalar ones (a memory move only, so it does not
-          // mix vector widths in the arithmetic).
+          // Four scalar moves per p. Not a 128-bit vector move: a second FloatVector species in the
+          // process pollutes the type profiles of FloatVector.fromArray/intoArray, and a micro-kernel
+          // compiled after that lost its store intrinsic and ran at 4 GFLOP/s instead of 80 in one
+          // JVM start out of four (measured; the kernel itself never changed).
           for (int p = pb; p < pe; p++) {
-            FloatVector.fromArray(S4, a, f + (p0 + p) * lda).intoArray(dst, t + 4 * p);
+            int src = f + (p0 + p) * lda;
+            int o = t + 4 * p;
+            dst[o] = a[src];
+            dst[o + 1] = a[src + 1];
+            dst[o + 2] = a[src + 2];
+            dst[o + 3] = a[src + 3];
           }
         } else {
           for (int p = pb; p < pe; p++) {

@@ -14,16 +14,12 @@ package dev.sinter.tensor;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 final class VectorMath {
   static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
   static final int L = S.length();
   static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
-  /** Floats that widen into one preferred double vector (half the preferred float width). */
-  static final VectorSpecies<Float> HALF =
-      VectorSpecies.of(float.class, VectorShape.forBitSize(D.vectorBitSize() / 2));
 
   /**
    * Elements per task of elementwise loops and per partial of range reductions: 128 KiB of floats
@@ -343,20 +339,27 @@ final class VectorMath {
     }
   }
 
-  /** Σ x[i]² in double: each lane is widened before it is squared, so nothing rounds in float. */
+  /**
+   * Σ x[i]² in double: each lane is widened before it is squared, so nothing rounds in float. A
+   * preferred float vector is widened in two parts (its low and high halves), so this class uses
+   * no float species but the preferred one: one 128-bit FloatVector anywhere in the process
+   * pollutes the type profiles of FloatVector.fromArray/intoArray, and a kernel compiled after that
+   * can lose its intrinsics and run 20× slower (found in the GEMM kernel, see GemmPack).
+   */
   static double sumOfSquaresDouble(float[] x, int off, int n) {
-    int w = D.length();
     // Four accumulators: one would leave the loop waiting on the FMA latency at a third of memory speed.
     DoubleVector s0 = DoubleVector.zero(D);
     DoubleVector s1 = DoubleVector.zero(D);
     DoubleVector s2 = DoubleVector.zero(D);
     DoubleVector s3 = DoubleVector.zero(D);
     int i = 0;
-    for (int end = n - 4 * w; i <= end; i += 4 * w) {
-      DoubleVector d0 = widen(x, off + i);
-      DoubleVector d1 = widen(x, off + i + w);
-      DoubleVector d2 = widen(x, off + i + 2 * w);
-      DoubleVector d3 = widen(x, off + i + 3 * w);
+    for (int end = n - 2 * L; i <= end; i += 2 * L) {
+      FloatVector f0 = FloatVector.fromArray(S, x, off + i);
+      FloatVector f1 = FloatVector.fromArray(S, x, off + i + L);
+      DoubleVector d0 = (DoubleVector) f0.convertShape(VectorOperators.F2D, D, 0);
+      DoubleVector d1 = (DoubleVector) f0.convertShape(VectorOperators.F2D, D, 1);
+      DoubleVector d2 = (DoubleVector) f1.convertShape(VectorOperators.F2D, D, 0);
+      DoubleVector d3 = (DoubleVector) f1.convertShape(VectorOperators.F2D, D, 1);
       s0 = d0.fma(d0, s0);
       s1 = d1.fma(d1, s1);
       s2 = d2.fma(d2, s2);
@@ -368,9 +371,5 @@ final class VectorMath {
       s = Math.fma(v, v, s);
     }
     return s;
-  }
-
-  private static DoubleVector widen(float[] x, int i) {
-    return (DoubleVector) FloatVector.fromArray(HALF, x, i).convertShape(VectorOperators.F2D, D, 0);
   }
 }
