@@ -17,8 +17,10 @@
 // between threads: both processes map the same physical pages.
 //
 // Copies: a writer reserves room for a whole frame and the caller packs its floats straight into
-// the ring (reserve, then send commits it), so a chunk is copied once on the way in; the reader
-// copies it once into a pooled buffer for its inbox, which the caller unpacks. A frame that fits
+// the ring (reserve, then send commits it), so a chunk is copied once on the way in. On the way out,
+// a frame that a collective has posted a receive for is applied by the reader where it lies
+// (readInPlace: unpacked or combined straight into the caller's float[], see PostedRecv); any other
+// frame is copied once into a pooled buffer for its inbox, which the caller unpacks. A frame that fits
 // but would run past the end of the ring is preceded by a PAD record that skips to the start, so a
 // reserved payload is always one contiguous slice. A frame bigger than half the ring is streamed
 // through in pieces, the reader taking each piece as it lands.
@@ -41,6 +43,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Predicate;
 
 /** Two rings in one shared file: the frames between this rank and one peer on the same host. */
 final class ShmChannel {
@@ -428,6 +431,44 @@ final class ShmChannel {
         readPos += k;
         LONG.setRelease(file, inHeadAt, readPos);
       }
+      return true;
+    } finally {
+      exit();
+    }
+  }
+
+  /**
+   * The reader's look at the next {@code len} payload bytes where they lie, for a posted receive to
+   * apply (see PostedRecv): when they are all in the ring in one piece (always so for a frame reserved
+   * in place, whose header and payload are published together), hands {@code use} a view of them and
+   * steps past them if it returns true. False, with nothing read, when they are not (a streamed
+   * frame) or {@code use} declines: the caller then reads them with {@link #read}.
+   */
+  boolean readInPlace(int len, Predicate<ByteBuffer> use) throws IOException {
+    if (!enter()) {
+      return false;
+    }
+    try {
+      int at = place(readPos);
+      if (at + (long) len > ringBytes) {
+        return false;
+      }
+      if (tailSeen - readPos < len) {
+        tailSeen = (long) LONG.getAcquire(file, inTailAt);
+        long ready = tailSeen - readPos;
+        if (ready < 0 || ready > ringBytes) {
+          throw new IOException("the shared ring's positions are corrupt (tail " + tailSeen + ", read " + readPos
+              + ")");
+        }
+        if (ready < len) {
+          return false;
+        }
+      }
+      if (!use.test(in.slice(at, len).order(ByteOrder.LITTLE_ENDIAN))) {
+        return false;
+      }
+      readPos += len;
+      LONG.setRelease(file, inHeadAt, readPos);
       return true;
     } finally {
       exit();

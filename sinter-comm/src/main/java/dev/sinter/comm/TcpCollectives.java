@@ -13,6 +13,10 @@
 // BF16 wire: values are rounded to bfloat16 as they are packed (half the bytes), sums are taken in
 // fp32, and each hop's partial sum travels as bf16 again. Frames that only pass through (all-gather
 // and broadcast forwarding) go out in the very buffer they arrived in.
+//
+// When the previous rank of the ring is on this host, the ring reduce-scatter and all-gather run in
+// PostedRing instead: the same steps, sends and bits, but the reader thread applies the received
+// frames straight from the shared-memory ring (PostedRecv), so nothing is copied out of it.
 package dev.sinter.comm;
 
 import java.nio.ByteBuffer;
@@ -29,12 +33,12 @@ final class TcpCollectives {
   final int n;
   final int chunkBytes;
   final int treeBytes;
-  private final TcpTransport.Inbox[] collIn;
+  final TcpTransport.Inbox[] collIn;
   private final TcpTransport.Inbox[] p2pIn;
   private final WireCodec codec = new WireCodec();
   private long opSeq;
   /** The collective in progress, for timeouts to find who never joined it. */
-  private TcpTransport.Stall stall;
+  TcpTransport.Stall stall;
 
   TcpCollectives(TcpTransport t, long id, int[] members, int rank, int chunkBytes, int treeBytes) {
     this.t = t;
@@ -61,6 +65,9 @@ final class TcpCollectives {
 
   /** The own shard first (bf16: rounded here too, so every rank ends with the same bits), then the ring. */
   long allGather(float[] buf, int off, int len, Wire w, long seq) {
+    if (t.landsInPlace(members[mod(rank - 1)])) {
+      return PostedRing.allGather(this, buf, off, len, w, seq);
+    }
     int s = Shards.start(len, n, rank);
     int e = Shards.end(len, n, rank);
     if (w == Wire.BF16) {
@@ -127,6 +134,9 @@ final class TcpCollectives {
   long ring(float[] buf, int off, int len, ReduceOp op, Wire w, boolean gather, long seq, String name) {
     int next = next();
     int prev = mod(rank - 1);
+    if (t.landsInPlace(members[prev])) {
+      return PostedRing.ring(this, buf, off, len, op, w, gather, seq, name);
+    }
     int sh = mod(rank - 1);
     long sent = sendChunks(next, TcpTransport.COLL, seq, buf, off + Shards.start(len, n, sh), Shards.length(len, n, sh),
         w, false, name);
@@ -331,6 +341,21 @@ final class TcpCollectives {
   }
 
   /**
+   * Sends {@code src[off, off+len)} to {@code to} as one collective frame, rounding {@code src} to
+   * the wire's precision as it packs when {@code rounded} (see WireCodec.packRounded).
+   */
+  long sendFrame(int to, long seq, float[] src, int off, int len, Wire w, boolean rounded, String name) {
+    ByteBuffer o = out(to, len * w.bytes, TcpTransport.COLL, name);
+    if (rounded) {
+      codec.packRounded(o, src, off, len, w);
+    } else {
+      codec.pack(o, src, off, len, w);
+    }
+    post(to, TcpTransport.COLL, seq, o, false, name);
+    return (long) len * w.bytes;
+  }
+
+  /**
    * Room for a payload to group rank {@code to}, which the caller fills and posts next (for a peer on
    * this host it lies in the shared ring itself, so nothing else may be sent in between).
    */
@@ -370,11 +395,11 @@ final class TcpCollectives {
     return t.fail(new TcpTransport.Failure(t.describe(members[from]) + " " + what, name), true);
   }
 
-  private int next() {
+  int next() {
     return mod(rank + 1);
   }
 
-  private int mod(int x) {
+  int mod(int x) {
     return Math.floorMod(x, n);
   }
 }

@@ -7,8 +7,10 @@
 //
 // Copies: the API takes heap float[], which a socket cannot read, so every chunk is copied once into
 // a pooled direct ByteBuffer and once out of one; the kernel is handed the direct buffer itself. To a
-// rank on the same host, chunks are packed straight into the shared-memory ring instead, and its
-// reader copies them out into a pooled buffer (no kernel copies, no system calls).
+// rank on the same host, chunks are packed straight into the shared-memory ring instead (no kernel
+// copies, no system calls); its reader copies them out into a pooled buffer, except the frames of the
+// ring reduce-scatter and all-gather, which it applies straight from the ring into the receiver's
+// float[] (PostedRing, PostedRecv).
 package dev.sinter.comm;
 
 import java.net.InetAddress;
@@ -457,6 +459,11 @@ public final class TcpGroup implements Communicator {
   java.nio.file.Path shmFileForTest(int peer) {
     TcpTransport.Peer p = t.peers[coll.members[peer]];
     return p == null || p.shm == null ? null : p.shm.path;
+  }
+
+  /** Test hook: DATA frames this rank's posted receives applied straight from a shared-memory ring. */
+  long framesLandedInPlaceForTest() {
+    return t.landedInPlace.sum();
   }
 
   /** Test hook: drops every connection at once with no goodbye, as a kill -9 would. */

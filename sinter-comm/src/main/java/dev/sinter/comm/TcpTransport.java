@@ -13,7 +13,9 @@
 // ShmChannel and ShmSetup): the caller packs straight into the ring (outgoing() hands it room there)
 // and posts write it synchronously, the reader thread reads the ring, the sender thread carries only
 // ABORT, STALL and BYE, and a watcher thread waits on the TCP connection, whose end means the peer is
-// gone. Everything else here is the same on both roads.
+// gone. One thing more on that road: a ring collective may post a receive on an inbox (PostedRecv),
+// and the reader then applies that collective's frames straight from the ring into the caller's
+// float[] instead of copying them out. Everything else here is the same on both roads.
 //
 // Frame (little-endian), 32 bytes of header then the payload:
 //   magic "SNDT" (u32) | version (u8) | type (u8: DATA, ABORT, BYE, STALL) | stream (u8: collective, p2p)
@@ -47,6 +49,7 @@ import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.logging.Logger;
 
 /** Connections, threads, inboxes and failure state shared by a TcpGroup and its sub-groups. */
@@ -73,7 +76,8 @@ final class TcpTransport {
   /** A received frame; the taker owns {@code payload} and must release or forward it. */
   record In(long seq, byte flags, ByteBuffer payload) {}
 
-  private static final In POISON = new In(-1, (byte) 0, null);
+  /** A wake-up in an inbox: not a frame; its taker looks at the job's state again. */
+  static final In POISON = new In(-1, (byte) 0, null);
 
   /** A frame to send; the sender thread owns {@code payload} once it is queued. */
   record Out(byte type, byte stream, byte flags, long group, long seq, ByteBuffer payload, boolean credited) {}
@@ -86,13 +90,26 @@ final class TcpTransport {
   /** Which collective a wait belongs to, so a timeout can find the members that never joined it. */
   record Stall(long group, long seq, int[] members) {}
 
-  /** Frames from one peer for one (group, stream). */
+  /**
+   * Frames from one peer for one (group, stream), and the receive a collective has posted for them,
+   * if any (set and cleared under the inbox's monitor; see PostedRecv).
+   */
   static final class Inbox {
     final int peer;
     final LinkedBlockingQueue<In> q = new LinkedBlockingQueue<>();
+    volatile PostedRecv posted;
 
     Inbox(int peer) {
       this.peer = peer;
+    }
+
+    /** Wakes whoever waits on this inbox, in take() or on a posted receive. */
+    void poke() {
+      q.add(POISON);
+      PostedRecv r = posted;
+      if (r != null) {
+        r.wake();
+      }
     }
   }
 
@@ -144,6 +161,8 @@ final class TcpTransport {
   private final ConcurrentHashMap<Op, java.util.Set<Integer>> stalls = new ConcurrentHashMap<>();
   private volatile Failure failure;
   private volatile boolean closing;
+  /** DATA frames a posted receive applied straight from a shared-memory ring (for tests and tuning). */
+  final LongAdder landedInPlace = new LongAdder();
   /** The listener and its accept thread, once the mesh is built. */
   private TcpMesh mesh;
 
@@ -233,13 +252,24 @@ final class TcpTransport {
           // so the ABORT still reaches that peer instead of a bare end of stream.
           return;
         }
+        Inbox box = type == DATA ? inbox(group, p.rank, stream) : null;
+        if (box != null && p.shm != null && PostedRecv.landInPlace(box, seq, len, p.shm)) {
+          landedInPlace.increment();
+          continue;
+        }
         ByteBuffer payload = pool.get(len);
         if (len > 0 && !read(p, payload, false)) {
           throw new EOFException();
         }
         payload.flip();
         switch (type) {
-          case DATA -> inbox(group, p.rank, stream).q.add(new In(seq, flags, payload));
+          case DATA -> {
+            if (p.shm != null) {
+              PostedRecv.file(box, new In(seq, flags, payload), pool);
+            } else {
+              box.q.add(new In(seq, flags, payload));
+            }
+          }
           case ABORT -> {
             String[] m = StandardCharsets.UTF_8.decode(payload).toString().split("\n", 2);
             fail(new Failure("rank " + p.rank + " gave up: " + (m.length > 1 ? m[1] : m[0]), m[0]), false);
@@ -362,6 +392,12 @@ final class TcpTransport {
 
   Inbox inbox(long group, int peer, byte stream) {
     return inboxes.computeIfAbsent(new Key(group, peer, stream), k -> new Inbox(peer));
+  }
+
+  /** Whether frames from {@code peer} come through shared memory, where posted receives land in place. */
+  boolean landsInPlace(int peer) {
+    Peer p = peers[peer];
+    return p != null && p.shm != null;
   }
 
   /**
@@ -535,7 +571,7 @@ final class TcpTransport {
     if (first) {
       LOG.warning(f.cause + (f.op != null ? " during " + f.op : "") + " (on rank " + rank + ")");
       for (Inbox box : inboxes.values()) {
-        box.q.add(POISON);
+        box.poke();
       }
       for (Peer p : peers) {
         if (p != null) {
@@ -568,7 +604,7 @@ final class TcpTransport {
   private void wake(int peer) {
     for (var e : inboxes.entrySet()) {
       if (e.getKey().peer == peer) {
-        e.getValue().q.add(POISON);
+        e.getValue().poke();
       }
     }
   }
@@ -633,7 +669,7 @@ final class TcpTransport {
       }
     }
     for (Inbox box : inboxes.values()) {
-      box.q.add(POISON);
+      box.poke();
     }
   }
 

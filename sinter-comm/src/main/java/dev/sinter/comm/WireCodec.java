@@ -68,6 +68,23 @@ final class WireCodec {
     pack(out, s, 0, len, w);
   }
 
+  /**
+   * {@code local = in ⊕ round(local)}, in place: {@link #combineOut} with the partial sum left in
+   * {@code local} for the caller to pack (the same bits, since packing rounds as combineOut does).
+   */
+  void combinePass(ByteBuffer in, float[] local, int off, int len, ReduceOp op, Wire w) {
+    float[] s = scratch(len);
+    unpack(in, s, 0, len, w);
+    if (w == Wire.FP32) {
+      op.combine(s, 0, local, off, len);
+    } else {
+      for (int i = 0; i < len; i++) {
+        s[i] = op.combine(s[i], w.round(local[off + i]));
+      }
+    }
+    System.arraycopy(s, 0, local, off, len);
+  }
+
   /** {@code local = round(local) ⊕ in}, in place. */
   void combineInto(ByteBuffer in, float[] local, int off, int len, ReduceOp op, Wire w) {
     float[] s = scratch(len);

@@ -1,8 +1,10 @@
 // The shared-memory ring on its own, two channel objects over one file as two processes would map
 // it: seeded streams of frames of every size (empty, small, reserved in place, wrapping with a PAD,
-// bigger than the ring and streamed) pass intact both ways at once; the file is owner-only and a
-// wrong token is refused; a peer that is gone reads as the end of the stream once its frames are
-// drained, and mid-frame as an EOFException; a closed side stops its waiters instead of hanging.
+// bigger than the ring and streamed) pass intact both ways at once, read through a buffer or where
+// they lie in the ring (always possible for a frame reserved in place; a declined look leaves the
+// frame to be read as usual); the file is owner-only and a wrong token is refused; a peer that is
+// gone reads as the end of the stream once its frames are drained, and mid-frame as an
+// EOFException; a closed side stops its waiters instead of hanging.
 package dev.sinter.comm;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -124,16 +126,37 @@ class ShmChannelTest {
         assertEquals(seed, hdr.getLong(8), "frame " + k);
         assertEquals(k, hdr.getLong(16), "seed " + SEED + ": frames out of order");
         assertEquals(len, hdr.getInt(24), "seed " + SEED + ": length of frame " + k);
+        int frame = k;
+        // A third read where they lie, a third looked at there and declined, a third copied out.
+        if (k % 3 == 0) {
+          boolean inPlace = c.readInPlace(len, view -> {
+            check(view, seed, frame, len);
+            return true;
+          });
+          if (c.fitsInPlace(len)) {
+            assertTrue(inPlace, "seed " + SEED + ": frame " + k + " of " + len + " bytes was reserved in place");
+          }
+          if (inPlace) {
+            continue;
+          }
+        } else if (k % 3 == 1) {
+          assertFalse(c.readInPlace(len, view -> false));
+        }
         ByteBuffer p = ByteBuffer.allocateDirect(len);
         c.read(p, false);
-        for (int i = 0; i < len; i++) {
-          if (p.get(i) != value(seed, k, i)) {
-            throw new AssertionError("seed " + SEED + ": frame " + k + " of " + len + " bytes differs at byte " + i);
-          }
-        }
+        check(p.flip(), seed, k, len);
       }
     } catch (IOException e) {
       throw new AssertionError(e);
+    }
+  }
+
+  private static void check(ByteBuffer p, long seed, int k, int len) {
+    assertEquals(len, p.remaining(), "frame " + k);
+    for (int i = 0; i < len; i++) {
+      if (p.get(p.position() + i) != value(seed, k, i)) {
+        throw new AssertionError("seed " + SEED + ": frame " + k + " of " + len + " bytes differs at byte " + i);
+      }
     }
   }
 
