@@ -56,16 +56,7 @@ final class WireCodec {
 
   /** {@code out = in ⊕ round(local)}: a partial sum passing through this rank. */
   void combineOut(ByteBuffer in, float[] local, int off, int len, ReduceOp op, Wire w, ByteBuffer out) {
-    float[] s = scratch(len);
-    unpack(in, s, 0, len, w);
-    if (w == Wire.FP32) {
-      op.combine(s, 0, local, off, len);
-    } else {
-      for (int i = 0; i < len; i++) {
-        s[i] = op.combine(s[i], w.round(local[off + i]));
-      }
-    }
-    pack(out, s, 0, len, w);
+    pack(out, passing(in, local, off, len, op, w), 0, len, w);
   }
 
   /**
@@ -73,6 +64,11 @@ final class WireCodec {
    * {@code local} for the caller to pack (the same bits, since packing rounds as combineOut does).
    */
   void combinePass(ByteBuffer in, float[] local, int off, int len, ReduceOp op, Wire w) {
+    System.arraycopy(passing(in, local, off, len, op, w), 0, local, off, len);
+  }
+
+  /** {@code in ⊕ round(local)} into the scratch buffer, which is returned (the first len values). */
+  private float[] passing(ByteBuffer in, float[] local, int off, int len, ReduceOp op, Wire w) {
     float[] s = scratch(len);
     unpack(in, s, 0, len, w);
     if (w == Wire.FP32) {
@@ -82,7 +78,7 @@ final class WireCodec {
         s[i] = op.combine(s[i], w.round(local[off + i]));
       }
     }
-    System.arraycopy(s, 0, local, off, len);
+    return s;
   }
 
   /** {@code local = round(local) ⊕ in}, in place. */

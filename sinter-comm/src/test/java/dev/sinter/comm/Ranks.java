@@ -63,6 +63,22 @@ final class Ranks {
   }
 
   /** Closes every rank at once, as a job's ranks do at its end (one by one, each would wait for the rest). */
+  /** A log handler that appends every message it sees to {@code into}. */
+  static java.util.logging.Handler collecting(List<String> into) {
+    return new java.util.logging.Handler() {
+      @Override
+      public void publish(java.util.logging.LogRecord r) {
+        into.add(r.getMessage());
+      }
+
+      @Override
+      public void flush() {}
+
+      @Override
+      public void close() {}
+    };
+  }
+
   static void closeAll(List<Communicator> cs) {
     List<Thread> ts = new ArrayList<>();
     for (Communicator c : cs) {

@@ -22,7 +22,6 @@ import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.logging.Handler;
-import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -123,18 +122,7 @@ class TcpFaultTest {
   @Test
   void aStrangerWithoutTheSecretIsDroppedAndLoggedAndTheJobCarriesOn() throws Exception {
     List<String> logged = new CopyOnWriteArrayList<>();
-    Handler capture = new Handler() {
-      @Override
-      public void publish(LogRecord r) {
-        logged.add(r.getMessage());
-      }
-
-      @Override
-      public void flush() {}
-
-      @Override
-      public void close() {}
-    };
+    Handler capture = Ranks.collecting(logged);
     Logger log = Logger.getLogger("dev.sinter.comm");
     log.addHandler(capture);
     RendezvousStore store = RendezvousStore.start(0, Ranks.SECRET);

@@ -24,7 +24,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Handler;
-import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -39,18 +38,7 @@ class TcpShmTest {
   @Test
   void ranksOfOneHostShareMemorySayItOnceAndLeaveNothingBehind() throws Exception {
     List<String> logged = new CopyOnWriteArrayList<>();
-    Handler capture = new Handler() {
-      @Override
-      public void publish(LogRecord r) {
-        logged.add(r.getMessage());
-      }
-
-      @Override
-      public void flush() {}
-
-      @Override
-      public void close() {}
-    };
+    Handler capture = Ranks.collecting(logged);
     Logger log = Logger.getLogger("dev.sinter.comm");
     log.addHandler(capture);
     List<Communicator> cs;
