@@ -57,7 +57,12 @@ public final class DataCommand implements Runnable {
     /** The filter, with {@code fallback} when no --comments was given. */
     CorpusFilter filter(CommentStripper fallback) {
       return CorpusFilter.DEFAULT.withExtensions(extensions.toArray(String[]::new)).withSize(minBytes, maxBytes)
-          .withDedupe(true).withComments(comments == null ? fallback : CommentStripper.parse(comments));
+          .withDedupe(true).withComments(comments(fallback));
+    }
+
+    /** The --comments mode, or {@code fallback} when none was given. */
+    CommentStripper comments(CommentStripper fallback) {
+      return comments == null ? fallback : CommentStripper.parse(comments);
     }
   }
 

@@ -201,7 +201,7 @@ public final class DemoCommand implements Callable<Integer> {
   private String dataKey(String corpusSpec) throws IOException {
     StringBuilder id = new StringBuilder("v1|").append(corpusSpec).append('|').append(vocab).append('|')
         .append(corpusOptions.extensions).append('|').append(corpusOptions.minBytes).append('|').append(corpusOptions.maxBytes)
-        .append('|').append(valPermille).append('|').append(corpusOptions.filter(CommentStripper.ALL).comments());
+        .append('|').append(valPermille).append('|').append(corpusOptions.comments(CommentStripper.ALL));
     Path p = Path.of(corpusSpec);
     if (Files.exists(p)) {
       id.append('|').append(Files.size(p)).append('|').append(Files.getLastModifiedTime(p).toMillis());

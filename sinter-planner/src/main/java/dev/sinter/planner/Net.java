@@ -32,15 +32,8 @@ final class Net {
 
   /** All-reduce of S bytes per chip over a group. */
   static double allReduce(Chip c, double bytes, int g, long stride) {
-    if (g <= 1 || bytes <= 0) {
-      return 0;
-    }
-    int m = membersPerDomain(g, stride, c.upDomain());
-    int k = (g + m - 1) / m;
-    double up = c.upBytesPerS() * c.upEfficiency();
-    double out = c.outBytesPerS() * c.outEfficiency();
-    double t = 2 * bytes * (m - 1) / m / up + 2 * (bytes / m) * (k - 1) / k / out;
-    return t + 2 * (log2ceil(m) * c.upLatencyS() + log2ceil(k) * c.outLatencyS());
+    // A reduce-scatter then an all-gather: twice the traffic and the latency of one of them.
+    return 2 * gather(c, bytes, g, stride);
   }
 
   /** All-gather or reduce-scatter; {@code bytes} is the full (gathered) size. */

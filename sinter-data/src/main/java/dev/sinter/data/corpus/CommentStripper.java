@@ -9,7 +9,7 @@
 // blank lines of the original stay; a comment between two tokens on one line leaves one space.
 package dev.sinter.data.corpus;
 
-import java.io.ByteArrayOutputStream;
+import java.util.Arrays;
 import java.util.Locale;
 
 /** What to remove from source files; applied to names ending in {@link #SOURCE_EXTENSIONS}. */
@@ -76,15 +76,14 @@ public enum CommentStripper {
   }
 
   private static byte[] stripAll(byte[] b) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream(b.length);
-    ByteArrayOutputStream line = new ByteArrayOutputStream(256);
+    Lines out = new Lines(b.length);
     boolean hadComment = false;
     int i = 0;
     int n = b.length;
     while (i < n) {
       byte c = b[i];
       if (c == '\n') {
-        endLine(out, line, hadComment, true);
+        out.endLine(hadComment, true);
         hadComment = false;
         i++;
       } else if (c == '/' && i + 1 < n && b[i + 1] == '/') {
@@ -104,61 +103,96 @@ public enum CommentStripper {
             break;
           }
         }
-        if (multiLine && !isBlank(line)) {
-          endLine(out, line, true, true);
+        if (multiLine && !out.lineIsBlank()) {
+          out.endLine(true, true);
         } else if (multiLine) {
-          line.reset();
+          out.dropLine();
         }
         i = stop;
         // Code continues on the same line: keep the tokens apart.
-        if (!isBlank(line) && i < n && b[i] != '\n' && b[i] != ' ' && b[i] != '\t'
-            && line.toByteArray()[line.size() - 1] != ' ') {
-          line.write(' ');
+        if (!out.lineIsBlank() && i < n && b[i] != '\n' && b[i] != ' ' && b[i] != '\t' && out.last() != ' ') {
+          out.put((byte) ' ');
         }
       } else if (c == '"' && startsWith(b, i, '"', '"') && i + 2 < n && b[i + 2] == '"') {
-        int end = indexOfTextBlockEnd(b, i + 3);
-        i = copyLiteral(b, i, end, out, line);
+        i = copyLiteral(b, i, indexOfTextBlockEnd(b, i + 3), out);
       } else if (c == '"' || c == '\'') {
         int j = i + 1;
         while (j < n && b[j] != c && b[j] != '\n') {
           j += b[j] == '\\' && j + 1 < n && b[j + 1] != '\n' ? 2 : 1;
         }
-        int end = j < n && b[j] == c ? j + 1 : j;
-        i = copyLiteral(b, i, end, out, line);
+        i = copyLiteral(b, i, j < n && b[j] == c ? j + 1 : j, out);
       } else {
-        line.write(c);
+        out.put(c);
         i++;
       }
     }
-    endLine(out, line, hadComment, false);
-    byte[] r = out.toByteArray();
-    return r.length == b.length ? b : r;
+    out.endLine(hadComment, false);
+    return out.len == b.length ? b : Arrays.copyOf(out.a, out.len);
   }
 
   /** Copies a literal [from, to) that may span lines (a text block), ending lines as it goes. */
-  private static int copyLiteral(byte[] b, int from, int to, ByteArrayOutputStream out, ByteArrayOutputStream line) {
+  private static int copyLiteral(byte[] b, int from, int to, Lines out) {
     for (int j = from; j < to; j++) {
       if (b[j] == '\n') {
-        endLine(out, line, false, true);
+        out.endLine(false, true);
       } else {
-        line.write(b[j]);
+        out.put(b[j]);
       }
     }
     return to;
   }
 
-  private static void endLine(ByteArrayOutputStream out, ByteArrayOutputStream line, boolean hadComment,
-      boolean newline) {
-    if (hadComment) {
-      trimTrailingBlanks(line);
+  /**
+   * The output, written in place: the current line is [lineStart, len), so dropping or trimming it
+   * is moving len back. Removing a comment of at least two bytes adds at most one space, so the
+   * output never outgrows the input.
+   */
+  private static final class Lines {
+    final byte[] a;
+    int len;
+    int lineStart;
+
+    Lines(int capacity) {
+      a = new byte[capacity];
     }
-    if (!(hadComment && isBlank(line))) {
-      out.writeBytes(line.toByteArray());
-      if (newline) {
-        out.write('\n');
+
+    void put(byte c) {
+      a[len++] = c;
+    }
+
+    byte last() {
+      return a[len - 1];
+    }
+
+    boolean lineIsBlank() {
+      for (int j = lineStart; j < len; j++) {
+        if (a[j] != ' ' && a[j] != '\t' && a[j] != '\r' && a[j] != '\f') {
+          return false;
+        }
       }
+      return true;
     }
-    line.reset();
+
+    void dropLine() {
+      len = lineStart;
+    }
+
+    /** Ends the current line; one that held a comment loses its trailing blanks, and goes if that leaves it blank. */
+    void endLine(boolean hadComment, boolean newline) {
+      if (hadComment) {
+        while (len > lineStart && (a[len - 1] == ' ' || a[len - 1] == '\t')) {
+          len--;
+        }
+        if (lineIsBlank()) {
+          dropLine();
+          return;
+        }
+      }
+      if (newline) {
+        put((byte) '\n');
+      }
+      lineStart = len;
+    }
   }
 
   private static int indexOfTextBlockEnd(byte[] b, int from) {
@@ -172,27 +206,7 @@ public enum CommentStripper {
     return b.length;
   }
 
-  private static boolean isBlank(ByteArrayOutputStream line) {
-    byte[] l = line.toByteArray();
-    for (byte x : l) {
-      if (x != ' ' && x != '\t' && x != '\r' && x != '\f') {
-        return false;
-      }
-    }
-    return true;
-  }
 
-  private static void trimTrailingBlanks(ByteArrayOutputStream line) {
-    byte[] l = line.toByteArray();
-    int e = l.length;
-    while (e > 0 && (l[e - 1] == ' ' || l[e - 1] == '\t')) {
-      e--;
-    }
-    if (e != l.length) {
-      line.reset();
-      line.write(l, 0, e);
-    }
-  }
 
   private static int skipBlank(byte[] b, int i) {
     while (i < b.length && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n' || b[i] == '\f')) {
