@@ -10,26 +10,36 @@
 //     to right, which the hardware prefetcher follows.
 // Steps are pipelined over double buffers: one parallelFor runs the tiles of step s together with
 // the packing of step s+1, so memory-bound packing overlaps compute and each step costs a single
-// barrier. One driver per calling thread holds the buffers, so steady-state calls allocate nothing.
+// barrier. The first step has nothing before it to overlap with (and most training shapes are a
+// single step), so its packing and its tiles run as one dataflow phase: the tasks are listed so
+// that each tile comes after the packing tasks it reads (its row block of A, its column block of
+// B), a tile waits until those have finished, and the packing of later row and column blocks runs
+// beside the first tiles. Tasks are claimed in list order, so whatever a tile waits for has been
+// claimed by a running thread, and the wait ends. One driver per calling thread holds the buffers,
+// so steady-state calls allocate nothing.
 // Every element of C is computed as C ← (((C or bias) + s₀) + s₁) + … where sᵢ is the FMA chain of
 // K chunk i in increasing p; chunks and tiles depend only on (M, N, K), never on the thread count,
 // so the result is bitwise the same on any pool.
 package dev.sinter.tensor;
 
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.function.IntConsumer;
 
 final class GemmDriver {
-  /** A packing task covers this many MR-row panels of A. */
-  private static final int A_PANELS_PER_TASK = 64;
-  /** Columns of a transposed B, and rows of a row-major B, per packing task. */
-  private static final int B_COLS_PER_TASK = 64;
+  /** A packing task covers at most this many rows of one row block of A. */
+  private static final int A_ROWS_PER_TASK = 64;
+  /** Rows of a row-major B per packing task (a transposed B is packed one column block a task). */
   private static final int B_ROWS_PER_TASK = 16;
+  /** In the dataflow phase, the packing a tile needs is listed this many tiles ahead of it. */
+  private static final int LOOKAHEAD_TILES = 1;
   /** Below this many multiply-adds the pool's hand-off costs more than it saves. */
   static final long PARALLEL_MIN_WORK = 128L * 128 * 128;
 
   private final GemmBlocking bl;
   private final int mr;
   private final int nr;
+  /** Rows of A per packing task: A_ROWS_PER_TASK rounded down to whole MR-row panels. */
+  private final int aPartRows;
   /** 6×4 kernel (512-bit) rather than 4×2. */
   private final boolean wide;
   /** Double buffers: step s packs A into packA[s % 2] and a new chunk c of B into packB[c % 2]. */
@@ -67,9 +77,13 @@ final class GemmDriver {
   private int rowBlocks;
   private int chunks;
 
-  // The current phase: tiles of `computing` and packing of `packing` (either may be null).
+  // The current phase: tiles of `computing` and packing of `packing` (either may be null); in the
+  // first phase, `flow` runs its own packing and tiles in the order of `flowOrder` first.
   private Step computing;
   private Step packing;
+  private Step flow;
+  private int[] flowOrder = new int[0];
+  private int flowTasks;
   private final IntConsumer phaseTask = this::phaseTask;
 
   /** One step: rows [i0, i0+mb) of A and C, columns [j0, j0+nb) of B and C, K chunk [p0, p0+kc). */
@@ -82,11 +96,21 @@ final class GemmDriver {
     int kc;
     boolean packsB;
     boolean sumRows;
+    int rowTiles;
+    int colTiles;
+    /** Packing tasks per row block of A. */
+    int aParts;
     int aTasks;
     int bTasks;
     int tiles;
     float[] bufA;
     float[] bufB;
+    /**
+     * Dataflow only: finished packing tasks per row block of A, then per column block of a
+     * transposed B (or, for a row-major B, one count over all its tasks).
+     */
+    AtomicIntegerArray done = new AtomicIntegerArray(0);
+    boolean flow;
   }
 
   GemmDriver(GemmBlocking bl) {
@@ -97,6 +121,7 @@ final class GemmDriver {
     this.bl = bl;
     this.mr = bl.mr();
     this.nr = bl.nr();
+    this.aPartRows = Math.max(1, A_ROWS_PER_TASK / mr) * mr;
     this.wide = bl.nv() == 4;
   }
 
@@ -143,6 +168,10 @@ final class GemmDriver {
       this.rowSums = null;
       this.computing = null;
       this.packing = null;
+      if (this.flow != null) {
+        this.flow.flow = false;
+        this.flow = null;
+      }
     }
   }
 
@@ -166,14 +195,67 @@ final class GemmDriver {
         packB[i] = new float[Math.toIntExact(needB)];
       }
     }
+    flow = describe(steps[0], 0);
+    planFlow(flow);
     computing = null;
-    packing = describe(steps[0], 0);
-    forAll(pool, packing.aTasks + packing.bTasks);
-    for (int s = 1; s <= stepCount; s++) {
+    packing = stepCount > 1 ? describe(steps[1], 1) : null;
+    forAll(pool, flowTasks + (packing == null ? 0 : packing.aTasks + packing.bTasks));
+    flow.flow = false;
+    flow = null;
+    for (int s = 1; s < stepCount; s++) {
       computing = packing;
-      packing = s < stepCount ? describe(steps[s % 2], s) : null;
+      packing = s + 1 < stepCount ? describe(steps[(s + 1) % 2], s + 1) : null;
       forAll(pool, computing.tiles + (packing == null ? 0 : packing.aTasks + packing.bTasks));
     }
+  }
+
+  /**
+   * Lists step st's packing and tiles in one order: before tile t, the packing tasks of tiles t to
+   * t + LOOKAHEAD_TILES that are not listed yet. A tile is coded as its index, a packing task p
+   * as -1 - p.
+   */
+  private void planFlow(Step st) {
+    int total = st.tiles + st.aTasks + st.bTasks;
+    if (flowOrder.length < total) {
+      flowOrder = new int[total];
+    }
+    int doneSlots = st.rowTiles + (bTrans ? st.colTiles : 1);
+    if (st.done.length() < doneSlots) {
+      st.done = new AtomicIntegerArray(doneSlots);
+    } else {
+      for (int i = 0; i < doneSlots; i++) {
+        st.done.set(i, 0);
+      }
+    }
+    int n = 0;
+    int rowsListed = 0;
+    int colsListed = 0;
+    for (int t = 0; t < st.tiles; t++) {
+      int ahead = Math.min(st.tiles - 1, t + LOOKAHEAD_TILES);
+      for (int rb = ahead / st.colTiles; rowsListed <= rb; rowsListed++) {
+        for (int q = 0; q < st.aParts; q++) {
+          flowOrder[n++] = -1 - (rowsListed * st.aParts + q);
+        }
+      }
+      if (bTrans) {
+        // Every row block visits the column blocks in the same order, so the tiles of the first
+        // row block list them all, each before its first use.
+        for (; colsListed <= ahead && colsListed < st.colTiles; colsListed++) {
+          flowOrder[n++] = -1 - (st.aTasks + tileColumn(st, colsListed));
+        }
+      } else if (colsListed == 0) {
+        for (int q = 0; q < st.bTasks; q++) {
+          flowOrder[n++] = -1 - (st.aTasks + q);
+        }
+        colsListed = 1;
+      }
+      flowOrder[n++] = t;
+    }
+    if (n != total) {
+      throw new IllegalStateException("dataflow order lists " + n + " of " + total + " tasks");
+    }
+    flowTasks = total;
+    st.flow = true;
   }
 
   /** Fills in step s: s = (column block · chunks + chunk) · rowBlocks + row block. */
@@ -190,10 +272,12 @@ final class GemmDriver {
     // B is shared by all row blocks of a chunk; it is packed with the first.
     st.packsB = rowBlock == 0;
     st.sumRows = rowSums != null && colBlock == 0;
-    st.aTasks = ceilDiv(st.mb, A_PANELS_PER_TASK * mr);
-    st.bTasks = !st.packsB ? 0
-        : bTrans ? ceilDiv(st.nb, B_COLS_PER_TASK) : ceilDiv(st.kc, B_ROWS_PER_TASK);
-    st.tiles = ceilDiv(st.mb, tileRows) * ceilDiv(st.nb, tileCols);
+    st.rowTiles = ceilDiv(st.mb, tileRows);
+    st.colTiles = ceilDiv(st.nb, tileCols);
+    st.aParts = ceilDiv(Math.min(tileRows, st.mb), aPartRows);
+    st.aTasks = st.rowTiles * st.aParts;
+    st.bTasks = !st.packsB ? 0 : bTrans ? st.colTiles : ceilDiv(st.kc, B_ROWS_PER_TASK);
+    st.tiles = st.rowTiles * st.colTiles;
     st.bufA = packA[s % 2];
     st.bufB = packB[(s / rowBlocks) % 2];
     return st;
@@ -214,6 +298,20 @@ final class GemmDriver {
    * threads that pick them up in turn tend to mix memory-bound and compute-bound work.
    */
   private void phaseTask(int t) {
+    if (flow != null) {
+      if (t < flowTasks) {
+        int code = flowOrder[t];
+        if (code >= 0) {
+          awaitPacking(flow, code);
+          tile(flow, code);
+        } else {
+          pack(flow, -1 - code);
+        }
+      } else {
+        pack(packing, t - flowTasks);
+      }
+      return;
+    }
     int tiles = computing == null ? 0 : computing.tiles;
     int packs = packing == null ? 0 : packing.aTasks + packing.bTasks;
     int pairs = Math.min(tiles, packs);
@@ -230,25 +328,57 @@ final class GemmDriver {
     }
   }
 
-  /** Packs a share of a step's K chunk: rows of A, or columns (transposed) or rows of B. */
+  /**
+   * Packs a share of a step's K chunk: up to A_ROWS_PER_TASK rows of one row block of A, or one
+   * column block of a transposed B, or B_ROWS_PER_TASK rows of a row-major B. In the dataflow phase
+   * the task is counted as finished even if it failed, so no tile waits forever (the pool reports
+   * the failure).
+   */
   private void pack(Step st, int t) {
-    if (t < st.aTasks) {
-      int row = t * A_PANELS_PER_TASK * mr;
-      GemmPack.packA(st.bufA, row * st.kc, a, aOff, lda, aTrans, st.i0 + row,
-          Math.min(A_PANELS_PER_TASK * mr, st.mb - row), mr, st.p0, st.kc,
-          st.sumRows ? rowSums : null, rowSumsOff + st.i0 + row);
-      return;
+    try {
+      if (t < st.aTasks) {
+        int block = t / st.aParts;
+        int row = block * tileRows + (t % st.aParts) * aPartRows;
+        int rows = Math.min(aPartRows, Math.min(st.mb, (block + 1) * tileRows) - row);
+        if (rows > 0) {
+          GemmPack.packA(st.bufA, row * st.kc, a, aOff, lda, aTrans, st.i0 + row, rows, mr,
+              st.p0, st.kc, st.sumRows ? rowSums : null, rowSumsOff + st.i0 + row);
+        }
+      } else if (bTrans) {
+        int col = (t - st.aTasks) * tileCols;
+        GemmPack.packBTransposed(st.bufB, col * st.kc, b, bOff, ldb, st.j0 + col,
+            Math.min(tileCols, st.nb - col), nr, st.p0, st.kc);
+      } else {
+        int from = (t - st.aTasks) * B_ROWS_PER_TASK;
+        GemmPack.packBRows(st.bufB, 0, b, bOff, ldb, st.j0, st.nb, nr, st.p0, st.kc, from,
+            Math.min(st.kc, from + B_ROWS_PER_TASK));
+      }
+    } finally {
+      if (st.flow) {
+        st.done.incrementAndGet(t < st.aTasks ? t / st.aParts
+            : bTrans ? st.rowTiles + t - st.aTasks : st.rowTiles);
+      }
     }
-    t -= st.aTasks;
-    if (bTrans) {
-      int col = t * B_COLS_PER_TASK;
-      GemmPack.packBTransposed(st.bufB, col * st.kc, b, bOff, ldb, st.j0 + col,
-          Math.min(B_COLS_PER_TASK, st.nb - col), nr, st.p0, st.kc);
-    } else {
-      int from = t * B_ROWS_PER_TASK;
-      GemmPack.packBRows(st.bufB, 0, b, bOff, ldb, st.j0, st.nb, nr, st.p0, st.kc, from,
-          Math.min(st.kc, from + B_ROWS_PER_TASK));
+  }
+
+  /** Dataflow phase: waits until the packing that tile t of st reads has finished. */
+  private void awaitPacking(Step st, int t) {
+    int rowSlot = t / st.colTiles;
+    int colSlot = st.rowTiles + (bTrans ? tileColumn(st, t) : 0);
+    int colNeed = bTrans ? 1 : st.bTasks;
+    while (st.done.get(rowSlot) < st.aParts || st.done.get(colSlot) < colNeed) {
+      Thread.onSpinWait();
     }
+  }
+
+  /**
+   * The column block of tile t. Within a row block the columns alternate between the left and
+   * right half, so tasks running at the same time on different threads are far apart and share no
+   * cache line of C (neighbours would share the line at their common edge in every row).
+   */
+  private static int tileColumn(Step st, int t) {
+    int x = t % st.colTiles;
+    return (x & 1) == 0 ? x >> 1 : (st.colTiles + 1) / 2 + (x >> 1);
   }
 
   /** Adds a step's K chunk contribution to one tile of C. */
@@ -256,14 +386,9 @@ final class GemmDriver {
     // Row-major task order: consecutive tasks share their rows of packed A, so that MC×KC block
     // stays hot in L3 while the packed B chunk is swept once per row block (sweeping all of packed
     // A once per column block instead made the kernel twice as sensitive to memory traffic from
-    // other processes). Within a row block the columns alternate between the left and right half,
-    // so tasks running at the same time on different threads are far apart and share no cache
-    // line of C (neighbours would share the line at their common edge in every row).
-    int tilesAcross = ceilDiv(st.nb, tileCols);
-    int x = t % tilesAcross;
-    int half = (tilesAcross + 1) / 2;
-    int rowStart = (t / tilesAcross) * tileRows;
-    int colStart = ((x & 1) == 0 ? x >> 1 : half + (x >> 1)) * tileCols;
+    // other processes).
+    int rowStart = (t / st.colTiles) * tileRows;
+    int colStart = tileColumn(st, t) * tileCols;
     int rowEnd = Math.min(st.mb, rowStart + tileRows);
     int colEnd = Math.min(st.nb, colStart + tileCols);
     int kc = st.kc;

@@ -17,6 +17,7 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -202,6 +203,28 @@ class VectorGemmTest {
     new GemmDriver(bl).gemm(pool3, out3, 0, c.n, c.x, 1, c.k, false, c.w, 2, c.k, true,
         c.m, c.n, c.k, false, null, 0, null, 0);
     assertArrayEquals(out1, out3, "1 vs 3 threads, " + c);
+  }
+
+  @Test
+  @Timeout(30)
+  void aFailedPackingTaskFailsTheCallInsteadOfStallingTheTilesWaitingForIt() {
+    // The driver does not check bounds (VectorGemm does); a too-short A makes a packing task of
+    // the first, dataflow phase throw while tiles of other threads wait for that row block.
+    GemmBlocking bl = new GemmBlocking(GemmMicroKernel.L, 4, 2, 64, 12, 2 * GemmMicroKernel.L, 1 << 20);
+    Case c = new Case(new int[] {96, 80, 48}, 9);
+    float[] shortA = java.util.Arrays.copyOf(c.x, c.m * c.k - 40 * c.k);
+    float[] y = new float[c.m * c.n];
+    GemmDriver driver = new GemmDriver(bl);
+    assertThrows(IndexOutOfBoundsException.class, () -> driver.gemm(pool3, y, 0, c.n, shortA, 0,
+        c.k, false, c.w, 0, c.k, true, c.m, c.n, c.k, false, null, 0, null, 0));
+    // The driver is usable afterwards and gives the same bits as a fresh one.
+    float[] again = new float[c.m * c.n];
+    float[] fresh = new float[c.m * c.n];
+    driver.gemm(pool3, again, 0, c.n, c.x, 0, c.k, false, c.w, 0, c.k, true, c.m, c.n, c.k,
+        false, null, 0, null, 0);
+    new GemmDriver(bl).gemm(pool1, fresh, 0, c.n, c.x, 0, c.k, false, c.w, 0, c.k, true,
+        c.m, c.n, c.k, false, null, 0, null, 0);
+    assertArrayEquals(fresh, again);
   }
 
   @Test
