@@ -30,7 +30,7 @@ final class GemmDriver {
   private static final int A_ROWS_PER_TASK = 64;
   /** Rows of a row-major B per packing task (a transposed B is packed one column block a task). */
   private static final int B_ROWS_PER_TASK = 16;
-  /** In the dataflow phase, the packing a tile needs is listed this many tiles ahead of it. */
+  /** In the dataflow phase, a column block of B is listed this many tiles ahead of its use. */
   private static final int LOOKAHEAD_TILES = 1;
   /** Below this many multiply-adds the pool's hand-off costs more than it saves. */
   static final long PARALLEL_MIN_WORK = 128L * 128 * 128;
@@ -210,9 +210,11 @@ final class GemmDriver {
   }
 
   /**
-   * Lists step st's packing and tiles in one order: before tile t, the packing tasks of tiles t to
-   * t + LOOKAHEAD_TILES that are not listed yet. A tile is coded as its index, a packing task p
-   * as -1 - p.
+   * Lists step st's packing and tiles in one order. Before tile t come the packing tasks it reads
+   * that are not listed yet, plus one task of what is needed soon: a column block of a transposed
+   * B one tile ahead, or a part of the next row block of A early enough (aParts + 1 tiles ahead,
+   * one part per tile) that the threads have packed it, between tiles, by the time it is needed.
+   * A tile is coded as its index, a packing task p as -1 - p.
    */
   private void planFlow(Step st) {
     int total = st.tiles + st.aTasks + st.bTasks;
@@ -228,19 +230,19 @@ final class GemmDriver {
       }
     }
     int n = 0;
-    int rowsListed = 0;
+    int aListed = 0;
     int colsListed = 0;
     for (int t = 0; t < st.tiles; t++) {
-      int ahead = Math.min(st.tiles - 1, t + LOOKAHEAD_TILES);
-      for (int rb = ahead / st.colTiles; rowsListed <= rb; rowsListed++) {
-        for (int q = 0; q < st.aParts; q++) {
-          flowOrder[n++] = -1 - (rowsListed * st.aParts + q);
-        }
+      int needA = (t / st.colTiles + 1) * st.aParts;
+      int soonA = (Math.min(st.tiles - 1, t + st.aParts + 1) / st.colTiles + 1) * st.aParts;
+      while (aListed < needA || (aListed < soonA && aListed < needA + 1)) {
+        flowOrder[n++] = -1 - aListed++;
       }
       if (bTrans) {
         // Every row block visits the column blocks in the same order, so the tiles of the first
-        // row block list them all, each before its first use.
-        for (; colsListed <= ahead && colsListed < st.colTiles; colsListed++) {
+        // row block list them all, each one tile before its first use.
+        int soonB = Math.min(st.colTiles, t + 1 + LOOKAHEAD_TILES);
+        for (; colsListed < soonB; colsListed++) {
           flowOrder[n++] = -1 - (st.aTasks + tileColumn(st, colsListed));
         }
       } else if (colsListed == 0) {
