@@ -140,6 +140,7 @@ public final class BenchCommand implements Runnable {
       m.put("peak_gflops", r.peakGflops());
       m.put("openblas_gflops", r.openblasGflops());
       m.put("openblas_gflops_median", r.openblasGflopsMedian());
+      m.put("openblas_paired_ratio_median", r.pairedRatioMedian());
       try {
         return JSON.writeValueAsString(m);
       } catch (com.fasterxml.jackson.core.JsonProcessingException e) {

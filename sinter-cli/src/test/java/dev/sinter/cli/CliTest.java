@@ -100,6 +100,9 @@ class CliTest {
     for (String f : new String[] {"preset", "batch", "seq", "tokens_per_s", "mfu", "step_ms"}) {
       assertTrue(j.has(f), "missing " + f + " in " + r.out());
     }
+    // A given peak is used as is: one "probe", no re-measurement after the steps.
+    assertEquals(100.0, j.get("peak_gflops").asDouble());
+    assertEquals(1, j.get("peak_gflops_probes").size(), r.out());
   }
 
   @Test

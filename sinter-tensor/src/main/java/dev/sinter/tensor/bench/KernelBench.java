@@ -53,10 +53,13 @@ public final class KernelBench {
    * @param peakGflops measured FMA peak for this many threads
    * @param openblasGflops best GFLOP/s of OpenBLAS on the same problem, null when not installed
    * @param openblasGflopsMedian median of OpenBLAS, null when not installed
+   * @param pairedRatioMedian median over the rounds of ours ÷ OpenBLAS in the same round (the two
+   *     calls run back to back, so they share the machine's state of the moment; on a machine
+   *     whose load drifts this is the steadiest comparison), null when not installed
    */
   public record Row(String op, String form, String shape, int m, int n, int k, int threads,
       double gflops, double gflopsMedian, double peakGflops, Double openblasGflops,
-      Double openblasGflopsMedian) {
+      Double openblasGflopsMedian, Double pairedRatioMedian) {
     /** Best GFLOP/s as a fraction of the measured FMA peak. */
     public double fractionOfPeak() {
       return gflops / peakGflops;
@@ -109,7 +112,7 @@ public final class KernelBench {
           double peakGflops = threads == 1 ? peak.perCoreGflops() : peak.allCoreGflops();
           Row row = new Row("matmul", s.form().label(), s.name(), s.m(), s.n(), s.k(), threads,
               g[0][0], g[0][1], peakGflops, lib == null ? null : g[1][0],
-              lib == null ? null : g[1][1]);
+              lib == null ? null : g[1][1], lib == null ? null : g[2][0]);
           rows.add(row);
           if (onRow != null) {
             onRow.accept(row);
@@ -122,7 +125,8 @@ public final class KernelBench {
 
   /**
    * Warms both up, then alternates timed calls of ours and of the baseline (null: none), so that
-   * drifting load on a shared machine hits both alike. Returns {best, median} GFLOP/s of each.
+   * drifting load on a shared machine hits both alike. Returns {best, median} GFLOP/s of each,
+   * then {median of the per-round ratio ours ÷ baseline}.
    *
    * @param parkBaseline pause after each baseline call: a multi-threaded OpenBLAS leaves its
    *     workers spinning for a while, which would steal cores from the next call of ours
@@ -157,9 +161,15 @@ public final class KernelBench {
         }
       }
     }
+    double[] ratio = new double[rounds];
+    for (int r = 0; r < rounds; r++) {
+      ratio[r] = g[r] / h[r];
+    }
     Arrays.sort(g);
     Arrays.sort(h);
-    return new double[][] {{g[rounds - 1], g[rounds / 2]}, {h[rounds - 1], h[rounds / 2]}};
+    Arrays.sort(ratio);
+    return new double[][] {{g[rounds - 1], g[rounds / 2]}, {h[rounds - 1], h[rounds / 2]},
+        {ratio[rounds / 2]}};
   }
 
   private static void pause() {
@@ -230,16 +240,19 @@ public final class KernelBench {
   /** Formats rows as a fixed-width table. */
   public static String table(List<Row> rows) {
     StringBuilder sb = new StringBuilder(String.format(Locale.ROOT,
-        "%-7s %-15s %5s %5s %5s %3s %15s %7s %15s %8s%n", "shape", "form", "m", "n", "k", "thr",
-        "GFLOP/s best/med", "%peak", "OpenBLAS b/med", "%OpenBLAS"));
+        "%-7s %-15s %5s %5s %5s %3s %15s %7s %15s %9s %7s%n", "shape", "form", "m", "n", "k",
+        "thr", "GFLOP/s best/med", "%peak", "OpenBLAS b/med", "%OB best", "%paired"));
     for (Row r : rows) {
       sb.append(String.format(Locale.ROOT,
-          "%-7s %-15s %5d %5d %5d %3d %7.1f/%-7.1f %6.1f%% %15s %8s%n", r.shape(), r.form(), r.m(), r.n(), r.k(), r.threads(), r.gflops(), r.gflopsMedian(),
+          "%-7s %-15s %5d %5d %5d %3d %7.1f/%-7.1f %6.1f%% %15s %9s %7s%n", r.shape(), r.form(),
+          r.m(), r.n(), r.k(), r.threads(), r.gflops(), r.gflopsMedian(),
           100 * r.fractionOfPeak(),
           r.openblasGflops() == null ? "-" : String.format(Locale.ROOT, "%7.1f/%-7.1f",
               r.openblasGflops(), r.openblasGflopsMedian()),
           r.openblasGflops() == null ? "-"
-              : String.format(Locale.ROOT, "%7.1f%%", 100 * r.fractionOfOpenBlas())));
+              : String.format(Locale.ROOT, "%7.1f%%", 100 * r.fractionOfOpenBlas()),
+          r.pairedRatioMedian() == null ? "-"
+              : String.format(Locale.ROOT, "%5.1f%%", 100 * r.pairedRatioMedian())));
     }
     return sb.toString();
   }
