@@ -36,6 +36,8 @@ final class GemmDriver {
   static final long PARALLEL_MIN_WORK = 128L * 128 * 128;
 
   private final GemmBlocking bl;
+  /** Packed B starts this many floats into its buffers, on a vector boundary (ArrayAlignment). */
+  private final int bShift;
   private final int mr;
   private final int nr;
   /** Rows of A per packing task: A_ROWS_PER_TASK rounded down to whole MR-row panels. */
@@ -114,6 +116,15 @@ final class GemmDriver {
   }
 
   GemmDriver(GemmBlocking bl) {
+    this(bl, ArrayAlignment.floatShiftTo(GemmMicroKernel.S.vectorByteSize()));
+  }
+
+  /** A driver that places packed B bShift floats into its buffers (for tests). */
+  GemmDriver(GemmBlocking bl, int bShift) {
+    if (bShift < 0) {
+      throw new IllegalArgumentException("bShift must be >= 0, got " + bShift);
+    }
+    this.bShift = bShift;
     if (bl.lanes() != GemmMicroKernel.L) {
       throw new IllegalArgumentException(
           "blocking for " + bl.lanes() + " lanes on a " + GemmMicroKernel.L + "-lane JVM");
@@ -186,7 +197,7 @@ final class GemmDriver {
     chunks = ceilDiv(k, chunkK);
     int stepCount = ceilDiv(n, superCols) * chunks * rowBlocks;
     long needA = (long) roundUp(Math.min(superRows, m), mr) * chunkK;
-    long needB = (long) roundUp(Math.min(superCols, n), nr) * chunkK;
+    long needB = (long) roundUp(Math.min(superCols, n), nr) * chunkK + bShift;
     for (int i = 0; i < 2; i++) {
       if (packA[i].length < needA) {
         packA[i] = new float[Math.toIntExact(needA)];
@@ -348,11 +359,11 @@ final class GemmDriver {
         }
       } else if (bTrans) {
         int col = (t - st.aTasks) * tileCols;
-        GemmPack.packBTransposed(st.bufB, col * st.kc, b, bOff, ldb, st.j0 + col,
+        GemmPack.packBTransposed(st.bufB, bShift + col * st.kc, b, bOff, ldb, st.j0 + col,
             Math.min(tileCols, st.nb - col), nr, st.p0, st.kc);
       } else {
         int from = (t - st.aTasks) * B_ROWS_PER_TASK;
-        GemmPack.packBRows(st.bufB, 0, b, bOff, ldb, st.j0, st.nb, nr, st.p0, st.kc, from,
+        GemmPack.packBRows(st.bufB, bShift, b, bOff, ldb, st.j0, st.nb, nr, st.p0, st.kc, from,
             Math.min(st.kc, from + B_ROWS_PER_TASK));
       }
     } finally {
@@ -406,10 +417,10 @@ final class GemmDriver {
       for (int col = colStart; col < colEnd; col += nr) {
         int cols = Math.min(nr, colEnd - col);
         if (wide) {
-          GemmMicroKernel.kernel6x4(kc, pa, row * kc, pb, col * kc, c, cAt + col, ldc,
+          GemmMicroKernel.kernel6x4(kc, pa, row * kc, pb, bShift + col * kc, c, cAt + col, ldc,
               rows, cols, load, z, biasOff + st.j0 + col);
         } else {
-          GemmMicroKernel.kernel4x2(kc, pa, row * kc, pb, col * kc, c, cAt + col, ldc,
+          GemmMicroKernel.kernel4x2(kc, pa, row * kc, pb, bShift + col * kc, c, cAt + col, ldc,
               rows, cols, load, z, biasOff + st.j0 + col);
         }
       }

@@ -228,6 +228,39 @@ class VectorGemmTest {
   }
 
   @Test
+  void whereThePackedPanelsStartDoesNotChangeABit() {
+    GemmBlocking bl = GemmBlocking.forLanes(GemmMicroKernel.L);
+    Case c = new Case(new int[] {70, 90, 300}, 10);
+    float[][] y = new float[3][c.m * c.n];
+    float[][] dw = new float[3][];
+    int[] shifts = {0, 4, 5};
+    for (int i = 0; i < 3; i++) {
+      GemmDriver d = new GemmDriver(bl, shifts[i]);
+      d.gemm(pool3, y[i], 0, c.n, c.x, 1, c.k, false, c.w, 2, c.k, true, c.m, c.n, c.k, false,
+          null, 0, null, 0);
+      dw[i] = new float[c.n * c.k];
+      d.gemm(pool3, dw[i], 0, c.k, y[0], 0, c.n, true, c.x, 1, c.k, false, c.n, c.k, c.m, true,
+          null, 0, null, 0);
+    }
+    for (int i = 1; i < 3; i++) {
+      assertArrayEquals(y[0], y[i], "forward with B shifted by " + shifts[i]);
+      assertArrayEquals(dw[0], dw[i], "backward weight with B shifted by " + shifts[i]);
+    }
+  }
+
+  @Test
+  void alignmentShiftPutsElementsOnTheTargetBoundary() {
+    // 64-byte objects, 16-byte float[] header: 4 floats reach 32 bytes, 12 reach 64.
+    assertEquals(4, ArrayAlignment.floatShift(64, 16, 32));
+    assertEquals(12, ArrayAlignment.floatShift(64, 16, 64));
+    // Compact headers (12 bytes): 5 floats reach 32.
+    assertEquals(5, ArrayAlignment.floatShift(64, 12, 32));
+    // The default 8-byte object alignment says nothing about 32-byte boundaries.
+    assertEquals(0, ArrayAlignment.floatShift(8, 16, 32));
+    assertEquals(0, ArrayAlignment.floatShift(0, 0, 32));
+  }
+
+  @Test
   void rejectsOutOfRangeOperands() {
     float[] small = new float[5];
     float[] big = new float[100];
