@@ -207,10 +207,10 @@ final class GemmDriver {
       }
     }
     flow = describe(steps[0], 0);
-    planFlow(flow);
     computing = null;
     packing = stepCount > 1 ? describe(steps[1], 1) : null;
-    forAll(pool, flowTasks + (packing == null ? 0 : packing.aTasks + packing.bTasks));
+    planFlow(flow, packing == null ? 0 : packing.aTasks + packing.bTasks);
+    forAll(pool, flowTasks);
     flow.flow = false;
     flow = null;
     for (int s = 1; s < stepCount; s++) {
@@ -225,10 +225,12 @@ final class GemmDriver {
    * that are not listed yet, plus one task of what is needed soon: a column block of a transposed
    * B one tile ahead, or a part of the next row block of A early enough (aParts + 1 tiles ahead,
    * one part per tile) that the threads have packed it, between tiles, by the time it is needed.
-   * A tile is coded as its index, a packing task p as -1 - p.
+   * The next step's {@code nextPacks} packing tasks (other buffers, no dependencies) follow the
+   * tiles one by one, so they too overlap compute. A tile is coded as its index t, a packing task p
+   * of this step as -1 - p, and one of the next step as tiles + p.
    */
-  private void planFlow(Step st) {
-    int total = st.tiles + st.aTasks + st.bTasks;
+  private void planFlow(Step st, int nextPacks) {
+    int total = st.tiles + st.aTasks + st.bTasks + nextPacks;
     if (flowOrder.length < total) {
       flowOrder = new int[total];
     }
@@ -243,6 +245,7 @@ final class GemmDriver {
     int n = 0;
     int aListed = 0;
     int colsListed = 0;
+    int nextListed = 0;
     for (int t = 0; t < st.tiles; t++) {
       int needA = (t / st.colTiles + 1) * st.aParts;
       int soonA = (Math.min(st.tiles - 1, t + st.aParts + 1) / st.colTiles + 1) * st.aParts;
@@ -263,6 +266,12 @@ final class GemmDriver {
         colsListed = 1;
       }
       flowOrder[n++] = t;
+      if (nextListed < nextPacks && nextReady(st, nextListed, aListed)) {
+        flowOrder[n++] = st.tiles + nextListed++;
+      }
+    }
+    while (nextListed < nextPacks) {
+      flowOrder[n++] = st.tiles + nextListed++;
     }
     if (n != total) {
       throw new IllegalStateException("dataflow order lists " + n + " of " + total + " tasks");
@@ -312,16 +321,22 @@ final class GemmDriver {
    */
   private void phaseTask(int t) {
     if (flow != null) {
-      if (t < flowTasks) {
-        int code = flowOrder[t];
-        if (code >= 0) {
-          awaitPacking(flow, code);
-          tile(flow, code);
-        } else {
-          pack(flow, -1 - code);
-        }
+      int code = flowOrder[t];
+      if (code < 0) {
+        pack(flow, -1 - code);
+      } else if (code < flow.tiles) {
+        awaitPacking(flow, code);
+        tile(flow, code);
       } else {
-        pack(packing, t - flowTasks);
+        int q = code - flow.tiles;
+        if (sumsAfter(flow, packing, q)) {
+          // Row sums are added chunk after chunk: this row block's sums of the first chunk first.
+          int block = q / packing.aParts;
+          while (flow.done.get(block) < flow.aParts) {
+            Thread.onSpinWait();
+          }
+        }
+        pack(packing, q);
       }
       return;
     }
@@ -372,6 +387,21 @@ final class GemmDriver {
             : bTrans ? st.rowTiles + t - st.aTasks : st.rowTiles);
       }
     }
+  }
+
+  /**
+   * Whether packing task q of the next step may be listed once this step's first {@code aListed}
+   * A tasks are: always, unless it sums rows of A that this step also sums (the bias gradient),
+   * which must be added chunk after chunk, so it waits for this step's packing of those rows
+   * (awaitRowSums) and is listed after it.
+   */
+  private boolean nextReady(Step st, int q, int aListed) {
+    return !sumsAfter(st, packing, q) || aListed >= (q / packing.aParts + 1) * st.aParts;
+  }
+
+  /** Whether packing task q of next adds to row sums that step st adds to first. */
+  private static boolean sumsAfter(Step st, Step next, int q) {
+    return next.sumRows && st.sumRows && next.i0 == st.i0 && q < next.aTasks;
   }
 
   /** Dataflow phase: waits until the packing that tile t of st reads has finished. */
