@@ -38,9 +38,9 @@ final class GemmMicroKernel {
     FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
     FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
     // The A index is the loop variable and the B index a multiple of it plus a constant, so each
-    // step costs one lea beside its 6 loads and 8 FMAs (a counter p with both indices derived from
-    // it cost 4 more integer ops per step; that matters when the core's other hardware thread is
-    // busy and the two share dispatch). The int arithmetic wraps consistently, so pb is exact.
+    // step costs 18 instructions for its 6 loads and 8 FMAs (a counter p with both indices derived
+    // from it cost 21; that matters when the core's other hardware thread is busy and the two
+    // share dispatch). The int arithmetic wraps consistently, so pb is exact.
     final int aEnd = aOff + 4 * kc;
     final int delta = bOff - (nrFull / 4) * aOff;
     for (int pa = aOff; pa < aEnd; pa += 4) {
