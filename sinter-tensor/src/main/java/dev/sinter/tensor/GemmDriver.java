@@ -13,9 +13,9 @@
 // barrier. The first step has nothing before it to overlap with (and most training shapes are a
 // single step), so its packing and its tiles run as one dataflow phase: the tasks are listed so
 // that each tile comes after the packing tasks it reads (its row block of A, its column block of
-// B), a tile waits until those have finished, and the packing of later row and column blocks runs
-// beside the first tiles. Tasks are claimed in list order, so whatever a tile waits for has been
-// claimed by a running thread, and the wait ends. One driver per calling thread holds the buffers,
+// B), a tile waits until those have finished, and the packing of later row and column blocks (and
+// of the second step) runs beside the first tiles. Tasks are claimed in list order, so whatever a
+// task waits for has been claimed by a running thread, and the wait ends. One driver per calling thread holds the buffers,
 // so steady-state calls allocate nothing.
 // Every element of C is computed as C ← (((C or bias) + s₀) + s₁) + … where sᵢ is the FMA chain of
 // K chunk i in increasing p; chunks and tiles depend only on (M, N, K), never on the thread count,
@@ -328,15 +328,8 @@ final class GemmDriver {
         awaitPacking(flow, code);
         tile(flow, code);
       } else {
-        int q = code - flow.tiles;
-        if (sumsAfter(flow, packing, q)) {
-          // Row sums are added chunk after chunk: this row block's sums of the first chunk first.
-          int block = q / packing.aParts;
-          while (flow.done.get(block) < flow.aParts) {
-            Thread.onSpinWait();
-          }
-        }
-        pack(packing, q);
+        awaitRowSums(code - flow.tiles);
+        pack(packing, code - flow.tiles);
       }
       return;
     }
@@ -402,6 +395,19 @@ final class GemmDriver {
   /** Whether packing task q of next adds to row sums that step st adds to first. */
   private static boolean sumsAfter(Step st, Step next, int q) {
     return next.sumRows && st.sumRows && next.i0 == st.i0 && q < next.aTasks;
+  }
+
+  /**
+   * Dataflow phase: before packing task q of the next step adds to the bias gradient's row sums,
+   * waits until the first step has added its chunk to those rows (sums go chunk after chunk).
+   */
+  private void awaitRowSums(int q) {
+    if (sumsAfter(flow, packing, q)) {
+      int block = q / packing.aParts;
+      while (flow.done.get(block) < flow.aParts) {
+        Thread.onSpinWait();
+      }
+    }
   }
 
   /** Dataflow phase: waits until the packing that tile t of st reads has finished. */

@@ -205,6 +205,31 @@ class VectorGemmTest {
     assertArrayEquals(out1, out3, "1 vs 3 threads, " + c);
   }
 
+  @ParameterizedTest
+  @MethodSource("tinyBlockings")
+  @Timeout(60)
+  void moreThreadsThanCoresWaitingOnEachOtherGiveTheSameBits(GemmBlocking bl) {
+    // Six threads on a small machine get descheduled in the middle of packing tasks that others
+    // wait for; the weight gradient with its bias row sums runs several K chunks and row blocks.
+    Case c = new Case(new int[] {131, 70, 129}, 11);
+    float[] dy = c.vec(c.m * c.n, 0);
+    float[] dw1 = new float[c.n * c.k];
+    float[] db1 = new float[c.n];
+    new GemmDriver(bl).gemm(pool1, dw1, 0, c.k, dy, 0, c.n, true, c.x, 1, c.k, false, c.n, c.k,
+        c.m, true, null, 0, db1, 0);
+    try (ThreadPool pool6 = new ThreadPool(6)) {
+      GemmDriver driver = new GemmDriver(bl);
+      for (int rep = 0; rep < 20; rep++) {
+        float[] dw = new float[c.n * c.k];
+        float[] db = new float[c.n];
+        driver.gemm(pool6, dw, 0, c.k, dy, 0, c.n, true, c.x, 1, c.k, false, c.n, c.k, c.m, true,
+            null, 0, db, 0);
+        assertArrayEquals(dw1, dw, "dW, 6 threads, repetition " + rep);
+        assertArrayEquals(db1, db, "dbias, 6 threads, repetition " + rep);
+      }
+    }
+  }
+
   @Test
   @Timeout(30)
   void aFailedPackingTaskFailsTheCallInsteadOfStallingTheTilesWaitingForIt() {
