@@ -30,7 +30,8 @@ final class ArrayAlignment {
 
   private static int[] layout() {
     try {
-      HotSpotDiagnosticMXBean vm = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
+      HotSpotDiagnosticMXBean vm =
+          ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
       int objectAlignment = Integer.parseInt(vm.getVMOption("ObjectAlignmentInBytes").getValue());
       boolean compactHeaders =
           Boolean.parseBoolean(vm.getVMOption("UseCompactObjectHeaders").getValue());

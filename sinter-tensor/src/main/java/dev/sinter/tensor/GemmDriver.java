@@ -15,8 +15,8 @@
 // that each tile comes after the packing tasks it reads (its row block of A, its column block of
 // B), a tile waits until those have finished, and the packing of later row and column blocks (and
 // of the second step) runs beside the first tiles. Tasks are claimed in list order, so whatever a
-// task waits for has been claimed by a running thread, and the wait ends. One driver per calling thread holds the buffers,
-// so steady-state calls allocate nothing.
+// task waits for has been claimed by a running thread, and the wait ends. One driver per calling
+// thread holds the buffers, so steady-state calls allocate nothing.
 // Every element of C is computed as C ← (((C or bias) + s₀) + s₁) + … where sᵢ is the FMA chain of
 // K chunk i in increasing p; chunks and tiles depend only on (M, N, K), never on the thread count,
 // so the result is bitwise the same on any pool.
