@@ -112,7 +112,6 @@ final class GemmDriver {
      * transposed B (or, for a row-major B, one count over all its tasks).
      */
     AtomicIntegerArray done = new AtomicIntegerArray(0);
-    boolean flow;
   }
 
   GemmDriver(GemmBlocking bl) {
@@ -179,10 +178,7 @@ final class GemmDriver {
       this.rowSums = null;
       this.computing = null;
       this.packing = null;
-      if (this.flow != null) {
-        this.flow.flow = false;
-        this.flow = null;
-      }
+      this.flow = null;
     }
   }
 
@@ -211,7 +207,6 @@ final class GemmDriver {
     packing = stepCount > 1 ? describe(steps[1], 1) : null;
     planFlow(flow, packing == null ? 0 : packing.aTasks + packing.bTasks);
     forAll(pool, flowTasks);
-    flow.flow = false;
     flow = null;
     for (int s = 1; s < stepCount; s++) {
       computing = packing;
@@ -277,7 +272,6 @@ final class GemmDriver {
       throw new IllegalStateException("dataflow order lists " + n + " of " + total + " tasks");
     }
     flowTasks = total;
-    st.flow = true;
   }
 
   /** Fills in step s: s = (column block · chunks + chunk) · rowBlocks + row block. */
@@ -375,7 +369,7 @@ final class GemmDriver {
             Math.min(st.kc, from + B_ROWS_PER_TASK));
       }
     } finally {
-      if (st.flow) {
+      if (st == flow) {
         st.done.incrementAndGet(t < st.aTasks ? t / st.aParts
             : bTrans ? st.rowTiles + t - st.aTasks : st.rowTiles);
       }
@@ -403,19 +397,19 @@ final class GemmDriver {
    */
   private void awaitRowSums(int q) {
     if (sumsAfter(flow, packing, q)) {
-      int block = q / packing.aParts;
-      while (flow.done.get(block) < flow.aParts) {
-        Thread.onSpinWait();
-      }
+      awaitDone(flow, q / packing.aParts, flow.aParts);
     }
   }
 
   /** Dataflow phase: waits until the packing that tile t of st reads has finished. */
   private void awaitPacking(Step st, int t) {
-    int rowSlot = t / st.colTiles;
-    int colSlot = st.rowTiles + (bTrans ? tileColumn(st, t) : 0);
-    int colNeed = bTrans ? 1 : st.bTasks;
-    while (st.done.get(rowSlot) < st.aParts || st.done.get(colSlot) < colNeed) {
+    awaitDone(st, t / st.colTiles, st.aParts);
+    awaitDone(st, st.rowTiles + (bTrans ? tileColumn(st, t) : 0), bTrans ? 1 : st.bTasks);
+  }
+
+  /** Spins until slot of st's finished-packing counts reaches need. */
+  private static void awaitDone(Step st, int slot, int need) {
+    while (st.done.get(slot) < need) {
       Thread.onSpinWait();
     }
   }

@@ -113,7 +113,7 @@ public enum CommentStripper {
         if (!out.lineIsBlank() && i < n && b[i] != '\n' && b[i] != ' ' && b[i] != '\t' && out.last() != ' ') {
           out.put((byte) ' ');
         }
-      } else if (c == '"' && startsWith(b, i, '"', '"') && i + 2 < n && b[i + 2] == '"') {
+      } else if (startsWith(b, i, '"', '"') && i + 2 < n && b[i + 2] == '"') {
         i = copyLiteral(b, i, indexOfTextBlockEnd(b, i + 3), out);
       } else if (c == '"' || c == '\'') {
         int j = i + 1;
@@ -205,8 +205,6 @@ public enum CommentStripper {
     }
     return b.length;
   }
-
-
 
   private static int skipBlank(byte[] b, int i) {
     while (i < b.length && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n' || b[i] == '\f')) {
