@@ -149,7 +149,7 @@ public final class KernelBench {
   /**
    * Warms both up, then alternates timed calls of ours and of the baseline (null: none), so that
    * drifting load on a shared machine hits both alike. Returns {best, median} GFLOP/s of each,
-   * then {median of the per-round ratio ours ÷ baseline}.
+   * then {median of the per-round ratio ours ÷ baseline} (0 without a baseline).
    *
    * @param parkBaseline pause after each baseline call: a multi-threaded OpenBLAS leaves its
    *     workers spinning for a while, which would steal cores from the next call of ours
@@ -184,15 +184,15 @@ public final class KernelBench {
         }
       }
     }
-    double[] ratio = new double[rounds];
-    for (int r = 0; r < rounds; r++) {
+    double[] ratio = new double[baseline == null ? 1 : rounds];
+    for (int r = 0; baseline != null && r < rounds; r++) {
       ratio[r] = g[r] / h[r];
     }
     Arrays.sort(g);
     Arrays.sort(h);
     Arrays.sort(ratio);
     return new double[][] {{g[rounds - 1], g[rounds / 2]}, {h[rounds - 1], h[rounds / 2]},
-        {ratio[rounds / 2]}};
+        {ratio[ratio.length / 2]}};
   }
 
   private static void pause() {
