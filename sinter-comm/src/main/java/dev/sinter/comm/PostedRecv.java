@@ -179,7 +179,8 @@ final class PostedRecv {
         }
         box.q.poll();
         t.pool.release(f.payload());
-        throw t.fail(new TcpTransport.Failure(t.describe(peer) + " " + outOfStep(f.seq()), op), true);
+        String why = TcpCollectives.outOfStep("collective", f.seq(), seq);
+        throw t.fail(new TcpTransport.Failure(t.describe(peer) + " " + why, op), true);
       }
       TcpTransport.Peer p = t.peers[peer];
       if (p.left) {
@@ -283,10 +284,9 @@ final class PostedRecv {
   /** Applies {@code frame} at the current position, under the lock; else says what is wrong with it. */
   private String apply(ByteBuffer frame) {
     int bytes = frame.remaining();
-    int left = seg < segments ? end[seg] - at : 0;
-    if (bytes == 0 || bytes % w.bytes != 0 || bytes / w.bytes > left) {
-      return "sent a frame of " + bytes + " bytes where at most " + left + " values of " + w.bytes
-          + " bytes were due (do all ranks pass the same length and wire?)";
+    String bad = TcpCollectives.badFrame(bytes, seg < segments ? end[seg] - at : 0, w);
+    if (bad != null) {
+      return bad;
     }
     int k = bytes / w.bytes;
     Kind kind = kinds[seg];
@@ -314,10 +314,5 @@ final class PostedRecv {
         at = start[seg];
       }
     }
-  }
-
-  private String outOfStep(long got) {
-    return "sent data of collective #" + got + " while this rank is at #" + seq
-        + " (do all ranks call the same collectives in the same order?)";
   }
 }

@@ -283,7 +283,7 @@ final class ShmChannel {
     int pad = at + rec > ringBytes ? ringBytes - at : 0;
     awaitSpace(tail + pad + rec, g);
     if (pad > 0) {
-      putHeader(out, at, PAD, (byte) 0, (byte) 0, 0, 0, pad - HEADER);
+      TcpTransport.putHeader(out, at, PAD, (byte) 0, (byte) 0, 0, 0, pad - HEADER);
       tail += pad;
     }
     reservedAt = tail;
@@ -292,7 +292,7 @@ final class ShmChannel {
 
   /** Writes the header of the record {@link #room} made, and publishes record and header together. */
   private void finish(byte type, byte stream, byte flags, long group, long seq, int len) {
-    putHeader(out, place(reservedAt), type, stream, flags, group, seq, len);
+    TcpTransport.putHeader(out, place(reservedAt), type, stream, flags, group, seq, len);
     publish(reservedAt + align(HEADER + (long) len));
   }
 
@@ -301,7 +301,7 @@ final class ShmChannel {
       throws Closed {
     int len = payload.remaining();
     awaitSpace(tail + ALIGN, g);
-    putHeader(out, place(tail), type, stream, flags, group, seq, len);
+    TcpTransport.putHeader(out, place(tail), type, stream, flags, group, seq, len);
     publish(tail + HEADER);
     boolean done = false;
     try {
@@ -453,16 +453,8 @@ final class ShmChannel {
       if (at + (long) len > ringBytes) {
         return false;
       }
-      if (tailSeen - readPos < len) {
-        tailSeen = (long) LONG.getAcquire(file, inTailAt);
-        long ready = tailSeen - readPos;
-        if (ready < 0 || ready > ringBytes) {
-          throw new IOException("the shared ring's positions are corrupt (tail " + tailSeen + ", read " + readPos
-              + ")");
-        }
-        if (ready < len) {
-          return false;
-        }
+      if (tailSeen - readPos < len && ready() < len) {
+        return false;
       }
       if (!use.test(in.slice(at, len).order(ByteOrder.LITTLE_ENDIAN))) {
         return false;
@@ -483,12 +475,7 @@ final class ShmChannel {
     long start = System.nanoTime();
     boolean lastLook = false;
     while (true) {
-      tailSeen = (long) LONG.getAcquire(file, inTailAt);
-      long ready = tailSeen - readPos;
-      if (ready < 0 || ready > ringBytes) {
-        throw new IOException("the shared ring's positions are corrupt (tail " + tailSeen + ", read " + readPos + ")");
-      }
-      if (ready >= n) {
+      if (ready() >= n) {
         return true;
       }
       if ((users.get() & CLOSED) != 0 || lastLook) {
@@ -500,6 +487,16 @@ final class ShmChannel {
         pause(System.nanoTime() - start);
       }
     }
+  }
+
+  /** Loads the writer's tail (acquire): the bytes published past the read position. */
+  private long ready() throws IOException {
+    tailSeen = (long) LONG.getAcquire(file, inTailAt);
+    long ready = tailSeen - readPos;
+    if (ready < 0 || ready > ringBytes) {
+      throw new IOException("the shared ring's positions are corrupt (tail " + tailSeen + ", read " + readPos + ")");
+    }
+    return ready;
   }
 
   // ---- lifetime ---------------------------------------------------------------------------------
@@ -543,13 +540,6 @@ final class ShmChannel {
 
   private static long align(long x) {
     return (x + ALIGN - 1) & -ALIGN;
-  }
-
-  /** TcpTransport's frame header, written at {@code at}. */
-  private static void putHeader(ByteBuffer b, int at, byte type, byte stream, byte flags, long group, long seq,
-      int len) {
-    b.putInt(at, TcpTransport.MAGIC).put(at + 4, (byte) TcpTransport.VERSION).put(at + 5, type).put(at + 6, stream)
-        .put(at + 7, flags).putLong(at + 8, group).putLong(at + 16, seq).putInt(at + 24, len).putInt(at + 28, 0);
   }
 
   /** One step of a wait that has lasted {@code waitedNs}: spin, then yield, then park a while. */

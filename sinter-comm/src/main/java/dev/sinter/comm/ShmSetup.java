@@ -22,9 +22,7 @@
 package dev.sinter.comm;
 
 import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -85,19 +83,23 @@ final class ShmSetup {
   /** This rank's side: reads the host's identity once, unless {@code enabled} is false. */
   static ShmSetup local(boolean enabled, int ringBytes, BufferPool pool) {
     if (!enabled) {
-      return new ShmSetup(ringBytes, pool, "shared memory off", null, -1, new byte[DIGEST]);
+      return off("shared memory off", ringBytes, pool);
     }
     Path dir = directory();
     if (dir == null) {
-      return new ShmSetup(ringBytes, pool, "no writable /dev/shm or java.io.tmpdir", null, -1, new byte[DIGEST]);
+      return off("no writable /dev/shm or java.io.tmpdir", ringBytes, pool);
     }
     try {
       int uid = (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
       return of(identity(dir, uid), dir, uid, ringBytes, pool);
     } catch (IOException | RuntimeException e) {
-      return new ShmSetup(ringBytes, pool, "cannot tell which host this is (" + e.getMessage() + ")", null, -1,
-          new byte[DIGEST]);
+      return off("cannot tell which host this is (" + e.getMessage() + ")", ringBytes, pool);
     }
+  }
+
+  /** A side that offers no shared memory, for the reason {@code why}. */
+  private static ShmSetup off(String why, int ringBytes, BufferPool pool) {
+    return new ShmSetup(ringBytes, pool, why, null, -1, new byte[DIGEST]);
   }
 
   /** A side that wants shared memory and claims {@code identity} (tests give two sides different ones). */

@@ -156,10 +156,7 @@ final class TcpCollectives {
           op.finish(buf, off + c, k, n);
           if (gather) {
             // The finished chunk starts the all-gather at once: the two phases pipeline.
-            ByteBuffer o = out(next, k * w.bytes, TcpTransport.COLL, name);
-            codec.packRounded(o, buf, off + c, k, w);
-            post(next, TcpTransport.COLL, seq, o, false, name);
-            sent += k * w.bytes;
+            sent += sendFrame(next, seq, buf, off + c, k, w, true, name);
           } else if (w == Wire.BF16) {
             WireCodec.round(buf, off + c, k);
           }
@@ -373,9 +370,7 @@ final class TcpCollectives {
     TcpTransport.In f = t.take(coll ? collIn[from] : p2pIn[from], name, coll ? stall : null);
     if (f.seq() != seq) {
       t.pool.release(f.payload());
-      throw protocolError(from, "sent data of " + (stream == TcpTransport.COLL ? "collective" : "message") + " #"
-          + f.seq() + " while this rank is at #" + seq + " (do all ranks call the same collectives in the same order?)",
-          name);
+      throw protocolError(from, outOfStep(coll ? "collective" : "message", f.seq(), seq), name);
     }
     return f;
   }
@@ -383,12 +378,27 @@ final class TcpCollectives {
   /** Floats in a collective frame, checked against what may still arrive. */
   private int count(TcpTransport.In f, Wire w, int left, int from, String name) {
     int bytes = f.payload().remaining();
-    if (bytes == 0 || bytes % w.bytes != 0 || bytes / w.bytes > left) {
+    String bad = badFrame(bytes, left, w);
+    if (bad != null) {
       t.pool.release(f.payload());
-      throw protocolError(from, "sent a frame of " + bytes + " bytes where at most " + left + " values of "
-          + w.bytes + " bytes were due (do all ranks pass the same length and wire?)", name);
+      throw protocolError(from, bad, name);
     }
     return bytes / w.bytes;
+  }
+
+  /** What is wrong with a frame of {@code bytes} where at most {@code left} values are due; null when nothing. */
+  static String badFrame(int bytes, int left, Wire w) {
+    if (bytes == 0 || bytes % w.bytes != 0 || bytes / w.bytes > left) {
+      return "sent a frame of " + bytes + " bytes where at most " + left + " values of " + w.bytes
+          + " bytes were due (do all ranks pass the same length and wire?)";
+    }
+    return null;
+  }
+
+  /** What a peer's frame of {@code what} #{@code got} says while this rank is at #{@code seq}. */
+  static String outOfStep(String what, long got, long seq) {
+    return "sent data of " + what + " #" + got + " while this rank is at #" + seq
+        + " (do all ranks call the same collectives in the same order?)";
   }
 
   private CommException protocolError(int from, String what, String name) {

@@ -131,7 +131,6 @@ final class TcpTransport {
     volatile boolean left;
     Thread reader;
     Thread sender;
-    Thread watcher;
 
     Peer(int rank, String address, SocketChannel ch, ShmSetup.Result link) {
       this.rank = rank;
@@ -193,7 +192,7 @@ final class TcpTransport {
         p.sender = Thread.ofPlatform().daemon().name("sinter-tcp-r" + t.rank + "-send-" + p.rank)
             .start(() -> t.sendLoop(p));
         if (p.shm != null) {
-          p.watcher = Thread.ofPlatform().daemon().name("sinter-tcp-r" + t.rank + "-watch-" + p.rank)
+          Thread.ofPlatform().daemon().name("sinter-tcp-r" + t.rank + "-watch-" + p.rank)
               .start(() -> t.watchLoop(p));
         }
       }
@@ -361,8 +360,7 @@ final class TcpTransport {
           continue;
         }
         hdr.clear();
-        hdr.putInt(MAGIC).put((byte) VERSION).put(o.type).put(o.stream).put(o.flags).putLong(o.group).putLong(o.seq)
-            .putInt(payload.remaining()).putInt(0).flip();
+        putHeader(hdr, 0, o.type, o.stream, o.flags, o.group, o.seq, payload.remaining());
         both[1] = payload;
         while (hdr.hasRemaining() || payload.hasRemaining()) {
           p.ch.write(both);
@@ -379,6 +377,12 @@ final class TcpTransport {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+  }
+
+  /** Writes a frame header (see the file comment) at {@code at} of {@code b}, leaving its position alone. */
+  static void putHeader(ByteBuffer b, int at, byte type, byte stream, byte flags, long group, long seq, int len) {
+    b.putInt(at, MAGIC).put(at + 4, (byte) VERSION).put(at + 5, type).put(at + 6, stream).put(at + 7, flags)
+        .putLong(at + 8, group).putLong(at + 16, seq).putInt(at + 24, len).putInt(at + 28, 0);
   }
 
   private void done(Peer p, Out o) {
