@@ -1,10 +1,10 @@
 // The Communicator contract, checked the same way on both back ends and for 1 to 5 ranks (TCP both
 // with every byte on sockets and with the same-host shared-memory data plane, whose small rings here
-// wrap and pad often): every
-// collective against a reference each rank computes locally (it can regenerate every rank's input
-// from the seed), every ReduceOp, both wire precisions, awkward sizes (0, 1, 7, not divisible by
-// the rank count, large enough for the ring with several chunks), guard cells around the range,
-// sub-groups, variable all-to-all splits and point-to-point, and identical bits on every rank.
+// wrap and pad often): every collective against a reference each rank computes locally (it can
+// regenerate every rank's input from the seed), every ReduceOp, both wire precisions, awkward sizes
+// (0, 1, 7, not divisible by the rank count, large enough for the ring with several chunks), guard
+// cells around the range, sub-groups, variable all-to-all splits and point-to-point, and identical
+// bits on every rank.
 package dev.sinter.comm;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;

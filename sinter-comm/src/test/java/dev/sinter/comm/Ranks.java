@@ -62,7 +62,6 @@ final class Ranks {
     return cs;
   }
 
-  /** Closes every rank at once, as a job's ranks do at its end (one by one, each would wait for the rest). */
   /** A log handler that appends every message it sees to {@code into}. */
   static java.util.logging.Handler collecting(List<String> into) {
     return new java.util.logging.Handler() {
@@ -79,6 +78,7 @@ final class Ranks {
     };
   }
 
+  /** Closes every rank at once, as a job's ranks do at its end (one by one, each would wait for the rest). */
   static void closeAll(List<Communicator> cs) {
     List<Thread> ts = new ArrayList<>();
     for (Communicator c : cs) {
