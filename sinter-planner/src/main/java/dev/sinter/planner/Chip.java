@@ -138,11 +138,4 @@ public record Chip(String id, String name, List<String> aliases, String profile,
     }
     return (high ? f.high() : f.low()) * scale;
   }
-
-  /** The chip with a different scale-up domain size (a smaller node, a partial rack). */
-  public Chip withDomain(int domain) {
-    return new Chip(id, name, aliases, profile, bf16Flops, fp16Flops, fp8Flops, fp32Flops, hbmBytes,
-        hbmBytesPerS, upBytesPerS, domain, upLatencyS, upEfficiency, outBytesPerS, outLatencyS,
-        outEfficiency, tdpW, allInW, figures);
-  }
 }

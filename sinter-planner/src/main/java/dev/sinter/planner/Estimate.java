@@ -81,9 +81,4 @@ public record Estimate(Layout layout, boolean feasible, String reason, double st
       return usable - total();
     }
   }
-
-  /** Seconds of pure compute (first pass + recomputation), excluding exposed communication and bubble. */
-  public double computeS() {
-    return time.gemm() + time.attention() + time.elementwise() + time.recompute();
-  }
 }

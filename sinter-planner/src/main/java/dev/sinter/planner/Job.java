@@ -20,11 +20,6 @@ public record Job(ModelShape model, Cluster cluster, int seqLen, double tokens, 
     }
   }
 
-  /** The same job on another cluster (and that cluster's profile). */
-  public Job on(Cluster c, Efficiency e) {
-    return new Job(model, c, seqLen, tokens, e);
-  }
-
   /** The same job with another chip (e.g. at the low or high end of its sourced range). */
   public Job withChip(Chip c) {
     return new Job(model, new Cluster(c, cluster.count()), seqLen, tokens, efficiency);
