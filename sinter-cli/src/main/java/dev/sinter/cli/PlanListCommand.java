@@ -12,7 +12,6 @@ import dev.sinter.planner.Report;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 
@@ -49,15 +48,6 @@ public final class PlanListCommand implements Callable<Integer> {
 
   private static String fig(Chip c, String field) {
     Figure f = c.figure(field);
-    if (f == null || !f.known()) {
-      return "n/a";
-    }
-    String v = f.isRange() ? String.format(Locale.ROOT, "%s (%s-%s)", n(f.value()), n(f.low()), n(f.high()))
-        : n(f.value());
-    return v + " " + f.status();
-  }
-
-  private static String n(double v) {
-    return v == Math.rint(v) ? String.valueOf((long) v) : String.valueOf(v);
+    return f == null || !f.known() ? "n/a" : Report.figure(f) + " " + f.status();
   }
 }

@@ -12,6 +12,8 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * One efficiency profile.
@@ -48,10 +50,16 @@ public record Efficiency(double gemmMax, double gemmLaunchS, double gemmTile, do
     double optimizerBytes, double tpOverlap, double epOverlap, double epOverlapDualpipe, double cpOverlap,
     double zero3CommEff, double zero3Overlap, double memoryReserve, Map<String, String> sources) {
 
-  static final Set<String> KEYS = Set.of("gemm_max", "gemm_launch_us", "gemm_tile", "attention_eff", "flash_eff",
-      "memory_eff", "vector_launch_us", "kernels_per_layer", "h_passes", "h_passes_dropout", "f_passes_gelu",
-      "f_passes_swiglu", "s_passes", "s_passes_dropout", "loss_bytes", "optimizer_bytes", "tp_overlap",
-      "ep_overlap", "ep_overlap_dualpipe", "cp_overlap", "zero3_comm_eff", "zero3_overlap", "memory_reserve", "sources");
+  /** The factors in constructor order (file keys). */
+  public static final java.util.List<String> FACTORS = java.util.List.of("gemm_max", "gemm_launch_us", "gemm_tile",
+      "attention_eff", "flash_eff", "memory_eff", "vector_launch_us", "kernels_per_layer", "h_passes",
+      "h_passes_dropout", "f_passes_gelu", "f_passes_swiglu", "s_passes", "s_passes_dropout", "loss_bytes",
+      "optimizer_bytes", "tp_overlap", "ep_overlap", "ep_overlap_dualpipe", "cp_overlap", "zero3_comm_eff",
+      "zero3_overlap", "memory_reserve");
+
+  /** Keys a profile table may hold: the factors and its [name.sources] table. */
+  static final Set<String> KEYS = Stream.concat(FACTORS.stream(), Stream.of("sources"))
+      .collect(Collectors.toUnmodifiableSet());
 
   /** Checks every fraction is a fraction and every cost non-negative. */
   public Efficiency {
@@ -85,6 +93,16 @@ public record Efficiency(double gemmMax, double gemmLaunchS, double gemmTile, do
   }
 
   private static final TomlMapper TOML = new TomlMapper();
+
+  /** The profile a chip names; the error lists the profiles there are. */
+  public static Efficiency forChip(Map<String, Efficiency> profiles, Chip chip) {
+    Efficiency e = profiles.get(chip.profile());
+    if (e == null) {
+      throw new PlanException(chip.id() + ".profile", "no efficiency profile \"" + chip.profile() + "\" (have: "
+          + String.join(", ", profiles.keySet()) + ")");
+    }
+    return e;
+  }
 
   /** The shipped profiles (efficiency.toml), by name. */
   public static Map<String, Efficiency> builtIn() {
@@ -186,22 +204,5 @@ public record Efficiency(double gemmMax, double gemmLaunchS, double gemmTile, do
     }
     return new Efficiency(x[0], x[1] * 1e-6, x[2], x[3], x[4], x[5], x[6] * 1e-6, x[7], x[8], x[9], x[10], x[11],
         x[12], x[13], x[14], x[15], x[16], x[17], x[18], x[19], x[20], x[21], x[22], sources);
-  }
-
-  /** The factors in constructor order (file keys). */
-  public static final java.util.List<String> FACTORS = java.util.List.of("gemm_max", "gemm_launch_us", "gemm_tile",
-      "attention_eff", "flash_eff", "memory_eff", "vector_launch_us", "kernels_per_layer", "h_passes",
-      "h_passes_dropout", "f_passes_gelu", "f_passes_swiglu", "s_passes", "s_passes_dropout", "loss_bytes",
-      "optimizer_bytes", "tp_overlap", "ep_overlap", "ep_overlap_dualpipe", "cp_overlap", "zero3_comm_eff",
-      "zero3_overlap", "memory_reserve");
-
-  /** A copy with a new source note for a factor. */
-  public Efficiency withSource(String key, String source) {
-    Map<String, String> m = new LinkedHashMap<>(sources);
-    m.put(key, source);
-    return new Efficiency(gemmMax, gemmLaunchS, gemmTile, attentionEff, flashEff, memoryEff, vectorLaunchS,
-        kernelsPerLayer, hPasses, hPassesDropout, fPassesGelu, fPassesSwiglu, sPasses, sPassesDropout, lossBytes,
-        optimizerBytes, tpOverlap, epOverlap, epOverlapDualpipe, cpOverlap, zero3CommEff, zero3Overlap, memoryReserve,
-        m);
   }
 }

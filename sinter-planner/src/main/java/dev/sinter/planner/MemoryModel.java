@@ -82,7 +82,6 @@ final class MemoryModel {
     double w = l.precision().weightBytes();
     double g = l.effectiveGradBytes();
     double o = l.precision().optimizerBytes();
-    int dpGroup = zeroGroup;
     double act = layerActivations(job, l, false);
     double workingSet = l.recompute() == Recompute.FULL ? layerActivations(job, l, true) : 0;
     double layerParams = s.isMoe() ? ms.moeLayerParams : ms.denseLayerParams;
@@ -92,22 +91,20 @@ final class MemoryModel {
     double capacity = c.hbmBytes();
     double usable = capacity * (1 - job.efficiency().memoryReserve());
     double inFlight = inFlight(l);
-    Estimate.MemoryUse first = state("first", pDense, pExp, w, g, o, l.zero(), dpGroup, edp, dual,
-        lMax * act * inFlight, 0, workingSet, capacity, usable, inFlight);
+    int mtp = s.mtpDepth();
+    // The loss's fp32 logits and their input, on the stage that holds the head (the only one when p = 1).
+    double logits = (1 + mtp) * l.microBatch() * ((double) job.seqLen() / l.cp()) * s.vocab() / t
+        * (4 + l.precision().activationBytes());
+    Estimate.MemoryUse first = state("first", pDense, pExp, w, g, o, l.zero(), zeroGroup, edp, dual,
+        lMax * act * inFlight, p == 1 ? logits : 0, workingSet, capacity, usable, inFlight);
     if (p == 1) {
-      double logits = (1 + s.mtpDepth()) * l.microBatch() * ((double) job.seqLen() / l.cp()) * s.vocab() / t
-          * (4 + l.precision().activationBytes());
-      return new Estimate.MemoryUse(first.weights(), first.grads(), first.optimizer(), first.activations(), logits,
-          first.workingSet(), capacity, usable, "first", inFlight);
+      return first;
     }
     double layerNonRouted = s.isMoe() ? ms.moeLayerParams - ms.moeRoutedParams : ms.denseLayerParams;
-    int mtp = s.mtpDepth();
     double mtpNonRouted = mtp * (ms.mtpParams - (s.isMoe() ? ms.moeRoutedParams : 0));
     double lastDense = (lLast * layerNonRouted + ms.embedParams + mtpNonRouted) / t;
     double lastExp = (s.isMoe() ? (lLast + mtp) * ms.moeRoutedParams : 0) / l.ep();
-    double logits = (1 + mtp) * l.microBatch() * ((double) job.seqLen() / l.cp()) * s.vocab() / t
-        * (4 + l.precision().activationBytes());
-    Estimate.MemoryUse last = state("last", lastDense, lastExp, w, g, o, l.zero(), dpGroup, edp, dual,
+    Estimate.MemoryUse last = state("last", lastDense, lastExp, w, g, o, l.zero(), zeroGroup, edp, dual,
         (lLast + mtp) * act, logits, workingSet, capacity, usable, 1);
     return last.total() > first.total() ? last : first;
   }
@@ -121,27 +118,45 @@ final class MemoryModel {
     return new Estimate.MemoryUse(weights, grads, opt, act, logits, workingSet, capacity, usable, stage, inFlight);
   }
 
-  /** Why a layout does not fit: the total, the limit, and the terms, largest first named. */
-  static String reason(Estimate.MemoryUse m) {
-    String[] names = {"activations", "optimizer state", "gradients", "weights", "logits", "working set"};
-    double[] vals = {m.activations(), m.optimizer(), m.grads(), m.weights(), m.logits(), m.workingSet()};
+  /** Names of the memory terms, in the order of {@link #terms}. */
+  private static final String[] TERM_NAMES = {"activations", "optimizer state", "gradients", "weights", "logits",
+      "working set"};
+
+  private static double[] terms(Estimate.MemoryUse m) {
+    return new double[] {m.activations(), m.optimizer(), m.grads(), m.weights(), m.logits(), m.workingSet()};
+  }
+
+  /** Index of the largest value (the first on ties). */
+  private static int largest(double[] v) {
     int big = 0;
-    for (int i = 1; i < vals.length; i++) {
-      if (vals[i] > vals[big]) {
+    for (int i = 1; i < v.length; i++) {
+      if (v[i] > v[big]) {
         big = i;
       }
     }
+    return big;
+  }
+
+  /** The largest memory term of a layout: the one that overflows most when it does not fit. */
+  static String bindingTerm(Estimate.MemoryUse m) {
+    return TERM_NAMES[largest(terms(m))];
+  }
+
+  /** Why a layout does not fit: the total, the limit, and the terms, largest first named. */
+  static String reason(Estimate.MemoryUse m) {
+    double[] vals = terms(m);
+    int big = largest(vals);
     StringBuilder sb = new StringBuilder(String.format(Locale.ROOT,
         "out of memory on the %s pipeline stage: needs %.1f GB > %.1f GB usable (of %.0f GB); %s overflow%s (%.1f GB",
-        m.stage(), m.total() / 1e9, m.usable() / 1e9, m.capacity() / 1e9, names[big],
-        names[big].endsWith("s") ? "" : "s", vals[big] / 1e9));
+        m.stage(), m.total() / 1e9, m.usable() / 1e9, m.capacity() / 1e9, TERM_NAMES[big],
+        TERM_NAMES[big].endsWith("s") ? "" : "s", vals[big] / 1e9));
     if (big == 0) {
       sb.append(String.format(Locale.ROOT, ", %.1f micro-batches in flight", m.inFlight()));
     }
     sb.append(")");
     for (int i = 0; i < vals.length; i++) {
       if (i != big && vals[i] > 0) {
-        sb.append(String.format(Locale.ROOT, "; %s %.1f GB", names[i], vals[i] / 1e9));
+        sb.append(String.format(Locale.ROOT, "; %s %.1f GB", TERM_NAMES[i], vals[i] / 1e9));
       }
     }
     return sb.toString();

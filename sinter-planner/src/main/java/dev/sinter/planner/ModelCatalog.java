@@ -37,10 +37,17 @@ public final class ModelCatalog {
   static final Set<String> SECTIONS = Set.of("model", "moe", "plan", "sources", "train", "optim", "data", "log",
       "checkpoint", "parallel");
 
+  /** The shipped presets (models/index.txt), read once: every load() and --model lookup consults them. */
+  private static final List<String> PRESETS = readPresets();
+
   private ModelCatalog() {}
 
   /** Names of the shipped presets, in index order. */
   public static List<String> presets() {
+    return PRESETS;
+  }
+
+  private static List<String> readPresets() {
     List<String> names = new ArrayList<>();
     for (String line : resource("models/index.txt").split("\n")) {
       String s = line.strip();
@@ -48,7 +55,7 @@ public final class ModelCatalog {
         names.add(s);
       }
     }
-    return names;
+    return List.copyOf(names);
   }
 
   /** A preset by name, or a model file when the argument is a path to an existing .toml file. */

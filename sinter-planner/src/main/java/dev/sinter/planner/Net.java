@@ -26,6 +26,16 @@ final class Net {
     return (int) Math.min(g, Math.max(1, m));
   }
 
+  /** Achieved scale-up bandwidth per chip: link bandwidth × efficiency. */
+  private static double up(Chip c) {
+    return c.upBytesPerS() * c.upEfficiency();
+  }
+
+  /** Achieved scale-out bandwidth per chip. */
+  private static double out(Chip c) {
+    return c.outBytesPerS() * c.outEfficiency();
+  }
+
   private static int log2ceil(int x) {
     return x <= 1 ? 0 : 32 - Integer.numberOfLeadingZeros(x - 1);
   }
@@ -43,9 +53,7 @@ final class Net {
     }
     int m = membersPerDomain(g, stride, c.upDomain());
     int k = (g + m - 1) / m;
-    double up = c.upBytesPerS() * c.upEfficiency();
-    double out = c.outBytesPerS() * c.outEfficiency();
-    double t = bytes * (m - 1) / m / up + (bytes / m) * (k - 1) / k / out;
+    double t = bytes * (m - 1) / m / up(c) + (bytes / m) * (k - 1) / k / out(c);
     return t + log2ceil(m) * c.upLatencyS() + log2ceil(k) * c.outLatencyS();
   }
 
@@ -59,9 +67,7 @@ final class Net {
       return 0;
     }
     int m = membersPerDomain(g, stride, c.upDomain());
-    double up = c.upBytesPerS() * c.upEfficiency();
-    double out = c.outBytesPerS() * c.outEfficiency();
-    return bytes * (m - 1) / g / up + bytes * (g - m) / g / out
+    return bytes * (m - 1) / g / up(c) + bytes * (g - m) / g / out(c)
         + log2ceil(g) * (g > m ? c.outLatencyS() : c.upLatencyS());
   }
 
@@ -71,10 +77,8 @@ final class Net {
       return 0;
     }
     int m = membersPerDomain(g, stride, c.upDomain());
-    double up = c.upBytesPerS() * c.upEfficiency();
-    double out = c.outBytesPerS() * c.outEfficiency();
-    double intra = bytes * (m - 1) / g / up;
-    double inter = bytes * (g - m) / g / out;
+    double intra = bytes * (m - 1) / g / up(c);
+    double inter = bytes * (g - m) / g / out(c);
     return Math.max(intra, inter) + c.upLatencyS() + (g > m ? c.outLatencyS() : 0);
   }
 
@@ -84,7 +88,6 @@ final class Net {
       return 0;
     }
     boolean inside = stride < c.upDomain();
-    return inside ? bytes / (c.upBytesPerS() * c.upEfficiency()) + c.upLatencyS()
-        : bytes / (c.outBytesPerS() * c.outEfficiency()) + c.outLatencyS();
+    return inside ? bytes / up(c) + c.upLatencyS() : bytes / out(c) + c.outLatencyS();
   }
 }

@@ -39,7 +39,7 @@ public final class Planner {
   /** A job: model on cluster at a sequence length (0 = the model's), with a token budget (0 = the model's). */
   public Job job(ModelSpec model, Cluster cluster, int seqLen, double tokens) {
     return new Job(new ModelShape(model), cluster, seqLen > 0 ? seqLen : model.seqLen(),
-        tokens > 0 ? tokens : model.tokens(), Validation.profile(profiles, cluster.chip()));
+        tokens > 0 ? tokens : model.tokens(), Efficiency.forChip(profiles, cluster.chip()));
   }
 
   /**

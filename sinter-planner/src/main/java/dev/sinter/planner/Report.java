@@ -30,6 +30,19 @@ public final class Report {
     return f("%.0f", x);
   }
 
+  /** A catalog figure as "989" or, where its sources disagree, "989 (800-989)"; "n/a" when unpublished. */
+  public static String figure(Figure fg) {
+    if (!fg.known()) {
+      return "n/a";
+    }
+    return fg.isRange() ? f("%s (%s-%s)", plain(fg.value()), plain(fg.low()), plain(fg.high())) : plain(fg.value());
+  }
+
+  /** A number without a trailing ".0" when it is whole. */
+  private static String plain(double v) {
+    return v == Math.rint(v) && Math.abs(v) < 1e15 ? String.valueOf((long) v) : String.valueOf(v);
+  }
+
   private static String range(double lo, double mid, double hi, String fmt) {
     if (Double.isNaN(mid)) {
       return "n/a";
@@ -168,6 +181,11 @@ public final class Report {
   static final String[] COMPARE_HEADER = {"cluster", "layout", "days", "MFU", "tokens/s", "chip-hours", "MWh",
       "power basis", "memory headroom"};
 
+  /** The head-to-head table, plain text. */
+  public static String compareTable(List<Planner.Searched> rows) {
+    return table(COMPARE_HEADER, compareRows(rows));
+  }
+
   /** Rows of the head-to-head table. */
   public static List<String[]> compareRows(List<Planner.Searched> rows) {
     List<String[]> out = new ArrayList<>();
@@ -175,7 +193,8 @@ public final class Report {
       if (s.plan() == null) {
         Estimate c = s.search().closest().isEmpty() ? null : s.search().closest().get(0);
         out.add(new String[] {"-", "no layout fits", "-", "-", "-", "-", "-", "-",
-            c == null ? "-" : f("short by %.1f GB (%s)", -c.memory().headroom() / 1e9, Search.bindingTerm(c.memory()))});
+            c == null ? "-" : f("short by %.1f GB (%s)", -c.memory().headroom() / 1e9,
+                MemoryModel.bindingTerm(c.memory()))});
         continue;
       }
       Planner.Plan p = s.plan();

@@ -110,17 +110,11 @@ public final class ReportDocument {
     for (Chip c : chips) {
       for (Map.Entry<String, Figure> en : new java.util.TreeMap<>(c.figures()).entrySet()) {
         Figure fg = en.getValue();
-        String val = !fg.known() ? "n/a" : fg.isRange() ? String.format(Locale.ROOT, "%s (%s-%s)", num(fg.value()),
-            num(fg.low()), num(fg.high())) : num(fg.value());
-        rows.add(new String[] {c.id(), en.getKey(), val + " " + fg.unit(), fg.status(), fg.source()});
+        rows.add(new String[] {c.id(), en.getKey(), Report.figure(fg) + " " + fg.unit(), fg.status(), fg.source()});
       }
     }
     d.add("table", new String[] {"chip", "field", "value", "status", "source"}, rows);
     return d;
-  }
-
-  private static String num(double v) {
-    return v == Math.rint(v) && Math.abs(v) < 1e15 ? String.valueOf((long) v) : String.valueOf(v);
   }
 
   /** Markdown. */

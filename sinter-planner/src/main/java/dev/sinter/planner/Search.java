@@ -60,6 +60,10 @@ public final class Search {
   public record Result(Estimate best, List<Estimate> top, List<Estimate> closest, long candidates, long feasible,
       Map<String, Long> overflowByTerm, double elapsedS) {}
 
+  /** Virtual stages per pipeline stage tried with the interleaved schedule; the others run one. */
+  private static final int[] INTERLEAVED_VPP = {2, 3, 4, 6, 8};
+  private static final int[] NO_VPP = {1};
+
   /** Runs the search. */
   public static Result run(Job job, Options o) {
     long t0 = System.nanoTime();
@@ -94,10 +98,8 @@ public final class Search {
               continue;
             }
             long m = o.globalBatch() / ((long) dp * mbs);
-            for (int sched = 0; sched < 3; sched++) {
-              int[] vpps = sched == 1 ? new int[] {2, 3, 4, 6, 8} : new int[] {1};
-              for (int vpp : vpps) {
-                Schedule sc = sched == 0 ? Schedule.ONE_F_ONE_B : sched == 1 ? Schedule.INTERLEAVED : Schedule.DUALPIPE;
+            for (Schedule sc : Schedule.values()) {
+              for (int vpp : sc == Schedule.INTERLEAVED ? INTERLEAVED_VPP : NO_VPP) {
                 if (sc != Schedule.ONE_F_ONE_B && pp == 1) {
                   continue;
                 }
@@ -123,7 +125,7 @@ public final class Search {
                           fits++;
                           keepBest(top, e, o.keep());
                         } else {
-                          over.merge(bindingTerm(e.memory()), 1L, Long::sum);
+                          over.merge(MemoryModel.bindingTerm(e.memory()), 1L, Long::sum);
                           if (fits == 0) {
                             keepClosest(closest, e, 5);
                           }
@@ -166,18 +168,5 @@ public final class Search {
     if (list.size() > keep) {
       list.remove(list.size() - 1);
     }
-  }
-
-  /** The largest memory term of an overflowing layout. */
-  public static String bindingTerm(Estimate.MemoryUse m) {
-    String[] names = {"activations", "optimizer state", "gradients", "weights", "logits", "working set"};
-    double[] v = {m.activations(), m.optimizer(), m.grads(), m.weights(), m.logits(), m.workingSet()};
-    int big = 0;
-    for (int i = 1; i < v.length; i++) {
-      if (v[i] > v[big]) {
-        big = i;
-      }
-    }
-    return names[big];
   }
 }

@@ -3,9 +3,6 @@
 package dev.sinter.planner;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -42,14 +39,7 @@ record Tsv(String origin, List<String> header, List<Row> rows) {
 
   /** Reads a class-path resource next to this class. */
   static Tsv resource(String name) {
-    try (InputStream in = Tsv.class.getResourceAsStream(name)) {
-      if (in == null) {
-        throw new IllegalStateException("missing planner resource " + name);
-      }
-      return parse(new String(in.readAllBytes(), StandardCharsets.UTF_8), name);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return parse(ModelCatalog.resource(name), name);
   }
 
   /** Reads a file a user named. */

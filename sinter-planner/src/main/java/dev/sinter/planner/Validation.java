@@ -95,7 +95,7 @@ public final class Validation {
     for (Tsv.Row r : Tsv.resource("published-runs.tsv").rows()) {
       ModelSpec spec = spec(r.get("run"), r);
       Chip chip = hw.get(r.get("chip"));
-      Efficiency eff = profile(profiles, chip);
+      Efficiency eff = Efficiency.forChip(profiles, chip);
       Job job = new Job(new ModelShape(spec), new Cluster(chip, i(r, "chips")), i(r, "seq"), 0, eff);
       int vpp = i(r, "vpp");
       Layout l = new Layout(i(r, "tp"), i(r, "pp"), vpp, i(r, "dp"), 1, i(r, "cp"), i(r, "zero"),
@@ -106,16 +106,6 @@ public final class Validation {
           r.opt("assumptions"), r.get("status"), r.get("source")));
     }
     return out;
-  }
-
-  /** The efficiency profile a chip names; the error lists the profiles there are. */
-  public static Efficiency profile(Map<String, Efficiency> profiles, Chip chip) {
-    Efficiency e = profiles.get(chip.profile());
-    if (e == null) {
-      throw new PlanException(chip.id() + ".profile", "no efficiency profile \"" + chip.profile() + "\" (have: "
-          + String.join(", ", profiles.keySet()) + ")");
-    }
-    return e;
   }
 
   private static ModelSpec spec(String name, Tsv.Row r) {
@@ -183,6 +173,7 @@ public final class Validation {
   public static List<MemoryCheck> memory(HardwareCatalog hw, Map<String, Efficiency> profiles) {
     List<MemoryCheck> out = new ArrayList<>();
     Chip a100 = hw.get("nvidia_a100");
+    Efficiency eff = Efficiency.forChip(profiles, a100);
     for (Tsv.Row r : Tsv.resource("memory-validation.tsv").rows()) {
       ModelSpec spec = new ModelSpec(r.get("case"), i(r, "layers"), i(r, "hidden"), i(r, "heads"), i(r, "heads"),
           i(r, "hidden") / i(r, "heads"), i(r, "hidden") / i(r, "heads"), Long.parseLong(r.get("ffn")), i(r, "vocab"),
@@ -190,7 +181,7 @@ public final class Validation {
       int tp = i(r, "tp");
       int pp = i(r, "pp");
       int vpp = i(r, "vpp");
-      Job job = new Job(new ModelShape(spec), new Cluster(a100, tp * pp), i(r, "seq"), 0, profile(profiles, a100));
+      Job job = new Job(new ModelShape(spec), new Cluster(a100, tp * pp), i(r, "seq"), 0, eff);
       for (String mode : List.of("none", "sp+selective")) {
         boolean sel = mode.equals("sp+selective");
         Layout l = new Layout(tp, pp, vpp, 1, 1, 1, 0, sel ? Layout.Recompute.SELECTIVE : Layout.Recompute.NONE,
