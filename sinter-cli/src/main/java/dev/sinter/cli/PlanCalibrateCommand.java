@@ -71,10 +71,6 @@ public final class PlanCalibrateCommand implements Callable<Integer> {
   @Option(names = "--json", description = "Print one JSON object at the end.")
   boolean json;
 
-  private static String loadAverage() {
-    return PlanMeasure.load();
-  }
-
   @Override
   public Integer call() throws Exception {
     if (steps < 1 || passes < 1) {
@@ -87,17 +83,19 @@ public final class PlanCalibrateCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter log = json ? new PrintWriter(java.io.Writer.nullWriter()) : out;
     int n = ThreadPool.resolveThreads(threads);
-    log.printf(Locale.ROOT, "load average at start: %s (%s of every timing)%n", loadAverage(), stat);
+    log.printf(Locale.ROOT, "load average at start: %s (%s of every timing)%n", PlanMeasure.load(), stat);
     // With --measure, the presets' training steps run inside every kernel pass, so that kernels and
     // training see the same co-tenants; the trainers are built (and warmed up) first.
     List<Trainer> trainers = new ArrayList<>();
     List<java.util.function.DoubleSupplier> paired = new ArrayList<>();
     List<List<Double>> stepTimes = new ArrayList<>();
+    Map<String, ModelSpec> specs = new LinkedHashMap<>();
     Calibration.Measurements m;
     try {
       if (measure) {
         for (String preset : presets) {
-          Trainer t = PlanMeasure.trainer(preset, n, 2, PlanCommand.loadModel(preset).recompute());
+          Trainer t = PlanMeasure.trainer(preset, n, 2,
+              specs.computeIfAbsent(preset, PlanCommand::loadModel).recompute());
           trainers.add(t);
           paired.add(() -> t.trainStep().stepMs() / 1e3);
           stepTimes.add(new ArrayList<>());
@@ -111,7 +109,8 @@ public final class PlanCalibrateCommand implements Callable<Integer> {
     }
     Calibration.Fit fit = Calibration.fit(m);
     String command = "sinter plan calibrate --threads " + n + " --stat " + stat + " --passes " + passes;
-    Efficiency template = Efficiency.builtIn().get("accelerator");
+    Map<String, Efficiency> builtIn = Efficiency.builtIn();
+    Efficiency template = builtIn.get("accelerator");
     String chipTsv = Calibration.chipTsv(m, command);
     String toml = Calibration.profileToml(m, fit, template, command);
     Files.createDirectories(outDir);
@@ -121,7 +120,7 @@ public final class PlanCalibrateCommand implements Callable<Integer> {
     Files.writeString(profFile, toml);
     Map<String, Object> raw = new LinkedHashMap<>();
     raw.put("command", command);
-    raw.put("load_average_at_start", loadAverage());
+    raw.put("load_average_at_start", PlanMeasure.load());
     raw.put("measurements", m);
     raw.put("fit", fit);
     Files.writeString(outDir.resolve("measurements.json"), PlanCommand.JSON.writeValueAsString(raw));
@@ -129,12 +128,12 @@ public final class PlanCalibrateCommand implements Callable<Integer> {
         fit.gemmMax(), fit.gemmLaunchS() * 1e6, fit.r2(), fit.flashEff());
     log.println("wrote " + chipFile + ", " + profFile + " and measurements.json");
     HardwareCatalog hw = HardwareCatalog.builtIn().addText(chipTsv, chipFile.toString());
-    Map<String, Efficiency> prof = new LinkedHashMap<>(Efficiency.builtIn());
+    Map<String, Efficiency> prof = new LinkedHashMap<>(builtIn);
     prof.putAll(Efficiency.parse(toml, profFile.toString()));
     Planner planner = new Planner(hw, prof);
     List<Map<String, Object>> checks = new ArrayList<>();
     for (String preset : presets) {
-      ModelSpec spec0 = PlanCommand.loadModel(preset);
+      ModelSpec spec0 = specs.computeIfAbsent(preset, PlanCommand::loadModel);
       Job job = planner.job(spec0, new Cluster(hw.get("local"), 1), 0, 0);
       Layout l = Layout.parse("", 1, new Layout.Defaults(spec0.globalBatch(), spec0.microBatch(),
           spec0.recompute() ? Layout.Recompute.FULL : Layout.Recompute.NONE, Precision.FP32));

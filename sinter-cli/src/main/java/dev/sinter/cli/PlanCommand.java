@@ -168,49 +168,46 @@ public final class PlanCommand implements Callable<Integer> {
         clusters.add(Cluster.parse(s.strip(), planner.hardware()));
       }
     }
+    List<Job> jobs = new ArrayList<>();
     List<Planner.Searched> results = new ArrayList<>();
     for (Cluster c : clusters) {
       Job job = planner.job(m, c, seq, budget);
+      jobs.add(job);
       Search.Options o = Search.Options.defaults(precision == null ? defaultPrecision(c)
           : Precision.parse(precision, "--precision"), gbs > 0 ? gbs : m.globalBatch());
       results.add(planner.search(job, new Search.Options(o.precision(), o.globalBatch(),
           m.microBatch() > 0 ? new int[] {m.microBatch()} : o.microBatches(), o.maxCp(), o.flash(),
-          Math.max(top, 1)), g, basis, pue));
+          top), g, basis, pue));
     }
     if (json) {
       List<Object> js = new ArrayList<>();
       for (int i = 0; i < results.size(); i++) {
         Planner.Searched s = results.get(i);
         js.add(s.plan() != null ? Report.json(s.plan(), s.search())
-            : Report.jsonNothingFits(planner.job(m, clusters.get(i), seq, budget), s.search()));
+            : Report.jsonNothingFits(jobs.get(i), s.search()));
       }
       out.println(JSON.writeValueAsString(js.size() == 1 ? js.get(0) : js));
     } else if (results.size() == 1) {
       Planner.Searched s = results.get(0);
       if (s.plan() == null) {
-        out.print(Report.nothingFits(planner.job(m, clusters.get(0), seq, budget), s.search()));
+        out.print(Report.nothingFits(jobs.get(0), s.search()));
       } else {
         out.print(Report.text(s.plan(), s.search()));
         out.println();
         out.print(topTable(s.search()));
       }
     } else {
-      out.println(Report.modelLine(planner.job(m, clusters.get(0), seq, budget)));
+      out.println(Report.modelLine(jobs.get(0)));
       for (int i = 0; i < results.size(); i++) {
         out.println("search " + clusters.get(i).label() + ": " + Report.searchLine(results.get(i).search()));
       }
       out.println();
-      out.print(Report.table(headerOf(), Report.compareRows(results)));
+      out.print(Report.compareTable(results));
     }
     writeReport(command, results, out);
     out.flush();
     boolean any = results.stream().anyMatch(s -> s.plan() != null);
     return any ? Main.OK : Main.FAILED;
-  }
-
-  private static String[] headerOf() {
-    return new String[] {"cluster", "layout", "days", "MFU", "tokens/s", "chip-hours", "MWh", "power basis",
-        "memory headroom"};
   }
 
   private String topTable(Search.Result r) {

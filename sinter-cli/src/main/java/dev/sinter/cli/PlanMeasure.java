@@ -44,7 +44,6 @@ final class PlanMeasure {
    */
   static Calibration.Measurements measure(int threads, boolean best, int passes,
       List<java.util.function.DoubleSupplier> paired, int stepsPerPass, List<List<Double>> stepTimes, PrintWriter log) {
-    PlanMeasure.best = best;
     int n = ThreadPool.resolveThreads(threads);
     try (ThreadPool pool = new ThreadPool(n)) {
       FmaPeak.Result pk = FmaPeak.measure(pool, 1.0, 5);
@@ -57,11 +56,11 @@ final class PlanMeasure {
       // measure the compiler).
       float[] wx = random(1024 * 1024, rnd);
       float[] wy = new float[1024 * 1024];
-      median(() -> {
+      time(() -> {
         k.matmul(wy, 0, wx, 0, wx, 0, null, 0, 1024, 1024, 1024);
         k.matmulBackwardInput(wy, 0, wx, 0, wx, 0, 1024, 1024, 1024);
         k.matmulBackwardWeight(wy, 0, null, 0, wx, 0, wx, 0, 1024, 1024, 1024);
-      }, 3.0, 1);
+      }, 3.0, 1, best);
       // Every probe is timed once per pass; co-tenants that come and go hit some passes and not
       // others, and each probe keeps its best (or median) pass.
       List<Runnable> probes = new ArrayList<>();
@@ -129,7 +128,7 @@ final class PlanMeasure {
               attention.run();
             }
           }
-          t[i][pass] = median(probes.get(i), 0.3, 5);
+          t[i][pass] = time(probes.get(i), 0.3, 5, best);
         }
         for (int i = 0; i < paired.size(); i++) {
           for (int r = 0; r < stepsPerPass; r++) {
@@ -187,13 +186,11 @@ final class PlanMeasure {
     return a;
   }
 
-  private static boolean best;
-
   /**
-   * Seconds of one call: the median (or, when measuring the best, the minimum) of {@code reps} timed
-   * calls after at least 3 calls and {@code warmupS} seconds of warm-up.
+   * Seconds of one call: the median (or, when {@code best}, the minimum) of {@code reps} timed calls
+   * after at least 3 calls and {@code warmupS} seconds of warm-up.
    */
-  static double median(Runnable r, double warmupS, int reps) {
+  static double time(Runnable r, double warmupS, int reps, boolean best) {
     long end = System.nanoTime() + (long) (warmupS * 1e9);
     int w = 0;
     while (w < 3 || System.nanoTime() < end) {
