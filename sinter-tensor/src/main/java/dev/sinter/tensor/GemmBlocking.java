@@ -13,15 +13,18 @@
 //     4×4 block fits in 31 or 24).
 // Cache blocking (MC rows × NC columns of C per task, KC of the reduction per pass), for Zen 3's
 // 32 KiB L1d / 512 KiB L2 per core:
-//   an A micro-panel MR×KC (12 KiB for 4×768) stays in L1 while a row panel walks the tile's
+//   an A micro-panel MR×KC (16 KiB for 4×1024) stays in L1 while a row panel walks the tile's
 //     NC/NR column panels;
-//   the tile's B block KC×NC (192 KiB for 768×64) stays in L2 across its MC/MR = 64 row panels,
+//   the tile's B block KC×NC (256 KiB for 1024×64) stays in L2 across its MC/MR = 64 row panels,
 //     which amortises loading it from L3;
-//   KC = 768 = C of GPT-2 small: the forward makes a single pass over Y (stores only, no reload)
-//     and the per-micro-tile epilogue (C load, add, store) stays under 1 % of the FMAs.
-// On the training shapes, KC from 256 to 1024 and tiles from 64 to 512 rows or columns measured
-// within a few percent of each other on this shared machine; this one was best or close on all
-// three forms at 1 and 2 threads.
+//   KC = 1024: every reduction of GPT-2 small but the 3072-deep one is a single pass over C
+//     (the forward stores only, with no reload), and the per-micro-tile epilogue (C load, add,
+//     store) stays under 1 % of the FMAs. Each further pass reads and writes all of C again, which
+//     the two cores feel when they share the memory system: against KC = 768, which split K = 1024
+//     into two passes and 3072 into four, KC = 1024 was 3–11 % faster at 2 threads on the
+//     backward shapes and the squares, and level at 1 thread (paired runs against OpenBLAS).
+// At 1 thread, KC from 256 to 1024 and tiles from 64 to 512 rows or columns measured within a few
+// percent of each other on this shared machine; this one was best or close on all three forms.
 package dev.sinter.tensor;
 
 /**
@@ -34,9 +37,9 @@ package dev.sinter.tensor;
  * @param mc target rows of an output tile (one task); rounded to a multiple of MR
  * @param nc target columns of an output tile; rounded to a multiple of NR
  * @param packBudget floats of one packed K chunk of A, and separately of B; larger operands are
- *     processed in super-blocks of whole tiles. 3 Mi floats holds a 768-deep chunk of a 4096-wide
+ *     processed in super-blocks of whole tiles. 4 Mi floats holds a 1024-deep chunk of a 4096-wide
  *     operand, so no training shape here needs a second super-block of B (which would re-pack A).
- *     The driver double-buffers both, so a calling thread holds up to 4 budgets (48 MiB).
+ *     The driver double-buffers both, so a calling thread holds up to 4 budgets (64 MiB).
  */
 record GemmBlocking(int lanes, int mr, int nv, int kc, int mc, int nc, int packBudget) {
   GemmBlocking {
@@ -59,6 +62,6 @@ record GemmBlocking(int lanes, int mr, int nv, int kc, int mc, int nc, int packB
       // B block (256×256, 256 KiB) leaves room in a 1–2 MiB L2.
       return new GemmBlocking(lanes, 6, 4, 256, 96, 256, 3 << 20);
     }
-    return new GemmBlocking(lanes, 4, 2, 768, 256, 64, 3 << 20);
+    return new GemmBlocking(lanes, 4, 2, 1024, 256, 64, 4 << 20);
   }
 }

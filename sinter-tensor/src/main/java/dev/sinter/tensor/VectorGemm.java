@@ -20,7 +20,7 @@ import java.util.Objects;
  * <p>Products of at least 128³ multiply-adds run on all threads of {@code pool} (null: the calling
  * thread alone); smaller ones stay on the calling thread. Results do not depend on the pool's size.
  * Each calling thread keeps its own packing buffers (double-buffered K chunks of both operands,
- * at most 48 MiB, 20–45 MiB on the GPT-2-small shapes), reused by every later call.
+ * at most 64 MiB, about 45 MiB on the GPT-2-small shapes), reused by every later call.
  */
 public final class VectorGemm {
   static final GemmBlocking BLOCKING = GemmBlocking.forLanes(GemmMicroKernel.L);
