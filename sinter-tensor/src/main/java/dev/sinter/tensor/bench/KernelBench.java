@@ -3,8 +3,9 @@
 // For each shape and thread count: warm-up (the Vector API needs 1–2 s of JIT), then timed rounds;
 // best and median GFLOP/s (2·M·N·K FLOP per call). OpenBLAS, when installed, runs the identical
 // problem (same form mapped to cblas_sgemm transpose flags, same arrays) in alternation with ours,
-// so both see the same background load; multi-threaded OpenBLAS calls are followed by a pause so
-// that its spinning workers park before our next call.
+// so both see the same background load. Multi-threaded, each timed call of either side follows a
+// pause (OpenBLAS's workers spin on after a call and would steal a core) and an untimed call that
+// wakes its own side's workers, so both start awake, as between the matmuls of a training step.
 package dev.sinter.tensor.bench;
 
 import dev.sinter.tensor.ThreadPool;
@@ -15,6 +16,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 /** Matmul throughput of the three training forms; see {@link #main} for a command line. */
@@ -108,8 +110,10 @@ public final class KernelBench {
           if (lib != null) {
             lib.setThreads(threads);
           }
-          double[][] g = time(() -> o.vector(pool), lib == null ? null : () -> o.openBlas(lib),
-              threads > 1, s.flops(), rounds, warmupSeconds);
+          Runnable wakeBlas = lib == null || threads == 1 ? null : () -> wakeUp(lib);
+          double[][] g = time(() -> o.vector(pool), threads == 1 ? null : () -> wakeUp(pool),
+              lib == null ? null : () -> o.openBlas(lib), wakeBlas, s.flops(), rounds,
+              warmupSeconds);
           // Per-core peak × threads, as MFU is measured (see docs/benchmarks.md): the all-core
           // probe has read 102-176 GFLOP/s on this 2-vCPU machine when a co-tenant or a JIT
           // thread held the second core, against 2 × 100 when quiet.
@@ -151,11 +155,19 @@ public final class KernelBench {
    * drifting load on a shared machine hits both alike. Returns {best, median} GFLOP/s of each,
    * then {median of the per-round ratio ours ÷ baseline} (0 without a baseline).
    *
-   * @param parkBaseline pause after each baseline call: a multi-threaded OpenBLAS leaves its
-   *     workers spinning for a while, which would steal cores from the next call of ours
+   * <p>Multi-threaded, both sides' timed calls start from the same state. First a pause, so that
+   * the other side's workers have stopped spinning (OpenBLAS's keep spinning for a while after a
+   * call and would steal a core). Then an untimed {@code wake} call of its own side, so that its
+   * workers are awake, as between the back-to-back matmuls of a training step; without it each
+   * call would also time waking workers that parked during the pause, which took 1-3 ms of a
+   * 30 ms call on this machine's vCPUs.
+   *
+   * @param oursWake wakes our pool's workers (null: single-threaded, nothing to wake)
+   * @param baselineWake wakes the baseline's workers (null: single-threaded)
    */
-  static double[][] time(Runnable ours, Runnable baseline, boolean parkBaseline, double flops,
-      int rounds, double warmupSeconds) {
+  static double[][] time(Runnable ours, Runnable oursWake, Runnable baseline,
+      Runnable baselineWake, double flops, int rounds, double warmupSeconds) {
+    boolean pauses = baselineWake != null;
     long deadline = System.nanoTime() + (long) (warmupSeconds * 1e9);
     int warm = 0;
     while (warm < 2 || System.nanoTime() < deadline) {
@@ -165,23 +177,13 @@ public final class KernelBench {
     if (baseline != null) {
       baseline.run();
       baseline.run();
-      if (parkBaseline) {
-        pause();
-      }
     }
     double[] g = new double[rounds];
     double[] h = new double[rounds];
     for (int r = 0; r < rounds; r++) {
-      long t0 = System.nanoTime();
-      ours.run();
-      g[r] = flops / (System.nanoTime() - t0);
+      g[r] = timed(ours, oursWake, pauses, flops);
       if (baseline != null) {
-        t0 = System.nanoTime();
-        baseline.run();
-        h[r] = flops / (System.nanoTime() - t0);
-        if (parkBaseline) {
-          pause();
-        }
+        h[r] = timed(baseline, baselineWake, pauses, flops);
       }
     }
     double[] ratio = new double[baseline == null ? 1 : rounds];
@@ -194,6 +196,41 @@ public final class KernelBench {
     return new double[][] {{g[rounds - 1], g[rounds / 2]}, {h[rounds - 1], h[rounds / 2]},
         {ratio[ratio.length / 2]}};
   }
+
+  /** GFLOP/s of one call, after the pause (if {@code pause}) and the wake-up (if any). */
+  private static double timed(Runnable call, Runnable wake, boolean pause, double flops) {
+    if (pause) {
+      pause();
+    }
+    if (wake != null) {
+      wake.run();
+    }
+    long t0 = System.nanoTime();
+    call.run();
+    return flops / (System.nanoTime() - t0);
+  }
+
+  /** Returns once every thread of the pool has run a task, so none of them is parked. */
+  static void wakeUp(ThreadPool pool) {
+    AtomicInteger arrived = new AtomicInteger();
+    int threads = pool.threads();
+    // One task per thread: a thread spinning in its task cannot claim a second one.
+    pool.parallelFor(threads, i -> {
+      arrived.incrementAndGet();
+      while (arrived.get() < threads) {
+        Thread.onSpinWait();
+      }
+    });
+  }
+
+  /** A small multi-threaded sgemm (OpenBLAS splits 256³ over its threads), leaving them spinning. */
+  private static void wakeUp(OpenBlas lib) {
+    float[] a = WAKE_OPERAND;
+    lib.sgemm(false, false, 256, 256, 256, 1f, a, 0, 256, a, 0, 256, 0f, WAKE_OUT, 0, 256);
+  }
+
+  private static final float[] WAKE_OPERAND = new float[256 * 256];
+  private static final float[] WAKE_OUT = new float[256 * 256];
 
   private static void pause() {
     try {
