@@ -9,6 +9,7 @@ import com.fasterxml.jackson.dataformat.toml.TomlMapper;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -83,7 +84,8 @@ public record Efficiency(double gemmMax, double gemmLaunchS, double gemmTile, do
     if (!(gemmTile >= 1)) {
       throw new PlanException("efficiency.gemm_tile", "must be >= 1, got " + gemmTile);
     }
-    sources = Map.copyOf(sources);
+    // In the file's order (Map.copyOf would not keep it), so reports list them the same each run.
+    sources = Collections.unmodifiableMap(new LinkedHashMap<>(sources));
   }
 
   private static void fraction(String key, double v, boolean zeroOk) {

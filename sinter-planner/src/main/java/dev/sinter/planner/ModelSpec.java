@@ -3,6 +3,8 @@
 // Read from a model file (ModelCatalog); the planner never builds the model.
 package dev.sinter.planner;
 
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -87,7 +89,8 @@ public record ModelSpec(String name, int layers, int hidden, int heads, int kvHe
     if (globalBatch < 0 || !(tokens >= 0) || microBatch < 0) {
       throw new PlanException("plan", "global_batch, micro_batch and tokens must be >= 0");
     }
-    sources = Map.copyOf(sources);
+    // In the file's order (Map.copyOf would not keep it), so reports list them the same each run.
+    sources = Collections.unmodifiableMap(new LinkedHashMap<>(sources));
   }
 
   private static void positive(String key, long v) {

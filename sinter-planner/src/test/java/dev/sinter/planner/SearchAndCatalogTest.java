@@ -77,6 +77,28 @@ class SearchAndCatalogTest {
   }
 
   @Test
+  void sourcesKeepTheOrderOfTheFileSoReportsAreReproducible() {
+    Map<String, String> sources = new java.util.LinkedHashMap<>();
+    sources.put("z_first", "a");
+    sources.put("a_second", "b");
+    sources.put("m_third", "c");
+    for (int i = 0; i < 20; i++) {
+      sources.put("key" + (37 * i % 20), "v" + i);
+    }
+    ModelSpec b = ModelCatalog.load("deepseek-v3-671b");
+    ModelSpec m = new ModelSpec(b.name(), b.layers(), b.hidden(), b.heads(), b.kvHeads(),
+        b.headDim(), b.vHeadDim(), b.ffn(), b.vocab(), b.seqLen(), b.gatedMlp(), b.tied(),
+        b.learnedPositions(), b.dropout(), b.bias(), b.parallelBlock(), b.mla(), b.qLoraRank(),
+        b.kvLoraRank(), b.qkRopeDim(), b.attentionParams(), b.denseLayers(), b.routedExperts(),
+        b.activeExperts(), b.sharedExperts(), b.expertFfn(), b.mtpDepth(), b.globalBatch(),
+        b.tokens(), b.microBatch(), b.recompute(), sources);
+    assertEquals(List.copyOf(sources.keySet()), List.copyOf(m.sources().keySet()));
+    // And a catalog file's [sources] table comes out in the order it is written.
+    assertEquals(List.of("shape", "active", "global_batch", "tokens"),
+        List.copyOf(b.sources().keySet()).subList(0, 4));
+  }
+
+  @Test
   void calibrationRecoversKnownFactors() {
     double peak = 200e9;
     List<Calibration.GemmPoint> pts = new ArrayList<>();
