@@ -298,7 +298,6 @@ public final class Transformer {
     int bt = b * t;
     int c = cfg.dim();
     // logits = lnf · Wheadᵀ   →   dWhead += dlogitsᵀ · lnf,  dlnf = dlogits · Whead
-    java.util.Arrays.fill(a.dln, 0f);
     k.matmulBackwardWeight(grads, layout.lmHead().offset(), null, 0, a.logits, 0, a.lnf, 0, bt, cfg.vocabSize(), c);
     k.matmulBackwardInput(a.dln, 0, a.logits, 0, params, layout.lmHead().offset(), bt, cfg.vocabSize(), c);
     // lnf = norm(x_L)   →   dres = dnorm(dlnf)
@@ -345,7 +344,6 @@ public final class Transformer {
     int s = recompute ? 0 : l;
     int midOff = s * bt * c;
     // x'' = x' + act · Wdownᵀ   →   dWdown += dresᵀ·act,  dact = dres · Wdown  (dres also flows to x')
-    java.util.Arrays.fill(a.dact, 0f);
     k.matmulBackwardWeight(grads, w.down().offset(), bias(w.downBias(), grads), off(w.downBias()), a.dres, 0, a.act, s * bt * f, bt, c, f);
     // The block's tensors are laid out norm, qkv, out, norm, up, down (each with its bias): each
     // weight's range is reported final the moment its gradient is, so reduction starts early.
@@ -359,7 +357,6 @@ public final class Transformer {
       k.geluBackward(a.dup, 0, a.dact, 0, a.up, s * bt * u, bt * f);
     }
     // up = n2 · Wupᵀ   →   dWup += dupᵀ·n2,  dn2 = dup · Wup
-    java.util.Arrays.fill(a.dln, 0f);
     k.matmulBackwardWeight(grads, w.up().offset(), bias(w.upBias(), grads), off(w.upBias()), a.dup, 0, a.ln2, s * bt * c, bt, u, c);
     ready(w.up().offset(), w.down().offset());
     k.matmulBackwardInput(a.dln, 0, a.dup, 0, params, w.up().offset(), bt, u, c);
@@ -367,7 +364,6 @@ public final class Transformer {
     normBackward(a.dres, w.mlpNorm(), w.mlpNormBias(), a.dln, a.resMid, midOff, a.ln2Mean, s * bt, a.ln2Rstd, s * bt, bt);
     ready(w.mlpNorm().offset(), w.up().offset());
     // x' = x + y · Woᵀ   →   dWo += dresᵀ·y,  dy = dres · Wo
-    java.util.Arrays.fill(a.datt, 0f);
     k.matmulBackwardWeight(grads, w.out().offset(), bias(w.outBias(), grads), off(w.outBias()), a.dres, 0, a.att, s * bt * attDim, bt, c, attDim);
     ready(w.out().offset(), w.mlpNorm().offset());
     k.matmulBackwardInput(a.datt, 0, a.dres, 0, params, w.out().offset(), bt, c, attDim);
@@ -381,7 +377,6 @@ public final class Transformer {
       rope(a.dqkv, 0, b, t, true);
     }
     // q|k|v = n · Wqkvᵀ   →   dWqkv += dqkvᵀ·n,  dn = dqkv · Wqkv
-    java.util.Arrays.fill(a.dln, 0f);
     k.matmulBackwardWeight(grads, w.qkv().offset(), bias(w.qkvBias(), grads), off(w.qkvBias()), a.dqkv, 0, a.ln1, s * bt * c, bt, qkvDim, c);
     ready(w.qkv().offset(), w.out().offset());
     k.matmulBackwardInput(a.dln, 0, a.dqkv, 0, params, w.qkv().offset(), bt, qkvDim, c);

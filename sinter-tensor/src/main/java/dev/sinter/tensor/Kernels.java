@@ -34,7 +34,11 @@ public interface Kernels {
   void matmul(float[] y, int yOff, float[] x, int xOff, float[] w, int wOff,
       float[] bias, int biasOff, int m, int n, int k);
 
-  /** Input gradient: {@code dX[M,K] += dY[M,N] · W[N,K]}. */
+  /**
+   * Input gradient: {@code dX[M,K] = dY[M,N] · W[N,K]}. dX is overwritten: a layer's input
+   * gradient has no other contribution to add to, and overwriting spares both a zeroing pass and
+   * the GEMM's reading of the old values.
+   */
   void matmulBackwardInput(float[] dx, int dxOff, float[] dy, int dyOff, float[] w, int wOff,
       int m, int n, int k);
 

@@ -2,7 +2,8 @@
 //
 // Legend: M rows (tokens), N output features, K input features; row-major flat float[] with element
 // offsets. Every output element is one float dot product summed in natural (increasing) index
-// order, then added to the output; the bias gradient is accumulated row by row, as llm.c does.
+// order, then stored (forward, input gradient) or added to the output (weight gradient); the bias
+// gradient is accumulated row by row, as llm.c does.
 package dev.sinter.tensor;
 
 /** Reference fp32 matrix products; slow, simple, and the definition of the expected result. */
@@ -26,7 +27,7 @@ public final class ScalarGemm {
     }
   }
 
-  /** dX[M,K] += dY[M,N]·W[N,K] */
+  /** dX[M,K] = dY[M,N]·W[N,K]; dX overwritten. */
   public static void matmulBackwardInput(float[] dx, int dxOff, float[] dy, int dyOff, float[] w,
       int wOff, int m, int n, int k) {
     VectorGemm.checkDims(m, n, k);
@@ -37,7 +38,7 @@ public final class ScalarGemm {
         for (int j = 0; j < n; j++) {
           s += dy[dyi + j] * w[wOff + j * k + p];
         }
-        dx[dxOff + i * k + p] += s;
+        dx[dxOff + i * k + p] = s;
       }
     }
   }

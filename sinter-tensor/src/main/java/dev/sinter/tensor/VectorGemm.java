@@ -3,7 +3,7 @@
 // Legend: M rows (tokens), N output features, K input features. Row-major flat float[] with
 // element offsets; outputs first, then inputs, then sizes (llm.c order).
 //   forward          Y[M,N]  = X[M,K]·W[N,K]ᵀ (+ bias[N])   GEMM A = X,  B = Wᵀ (read transposed)
-//   backward input   dX[M,K] += dY[M,N]·W[N,K]              GEMM A = dY, B = W
+//   backward input   dX[M,K]  = dY[M,N]·W[N,K]              GEMM A = dY, B = W
 //   backward weight  dW[N,K] += dY[M,N]ᵀ·X[M,K]             GEMM A = dYᵀ (read transposed), B = X
 //                    dBias[N] += Σ_m dY[m,:]                 summed while dYᵀ is packed
 // All three run on GemmDriver (blocking in GemmBlocking, micro-kernels in GemmMicroKernel). The
@@ -12,6 +12,7 @@
 // reference these are tested against.
 package dev.sinter.tensor;
 
+import java.util.Arrays;
 import java.util.Objects;
 
 /**
@@ -64,7 +65,7 @@ public final class VectorGemm {
         false, bias, biasOff, null, 0);
   }
 
-  /** dX[M,K] += dY[M,N]·W[N,K] */
+  /** dX[M,K] = dY[M,N]·W[N,K]; dX overwritten. */
   public static void matmulBackwardInput(ThreadPool pool, float[] dx, int dxOff, float[] dy,
       int dyOff, float[] w, int wOff, int m, int n, int k) {
     checkDims(m, n, k);
@@ -72,10 +73,11 @@ public final class VectorGemm {
     checkRange("dy", dy, dyOff, (long) m * n);
     checkRange("w", w, wOff, (long) n * k);
     if (n == 0) {
+      Arrays.fill(dx, dxOff, dxOff + m * k, 0f);
       return;
     }
     DRIVER.get().gemm(pool, dx, dxOff, k, dy, dyOff, n, false, w, wOff, k, false, m, k, n,
-        true, null, 0, null, 0);
+        false, null, 0, null, 0);
   }
 
   /** dW[N,K] += dY[M,N]ᵀ·X[M,K];  dBias[N] += Σ_m dY[m,:]  (dbias may be null) */

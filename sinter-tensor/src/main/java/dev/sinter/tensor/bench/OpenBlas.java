@@ -113,10 +113,10 @@ public final class OpenBlas {
     sgemm(false, true, m, n, k, 1f, x, xOff, k, w, wOff, k, 0f, y, yOff, n);
   }
 
-  /** dX[M,K] += dY[M,N]·W[N,K], as {@code VectorGemm.matmulBackwardInput}. */
+  /** dX[M,K] = dY[M,N]·W[N,K], as {@code VectorGemm.matmulBackwardInput}. */
   public void matmulBackwardInput(float[] dx, int dxOff, float[] dy, int dyOff, float[] w, int wOff,
       int m, int n, int k) {
-    sgemm(false, false, m, k, n, 1f, dy, dyOff, n, w, wOff, k, 1f, dx, dxOff, k);
+    sgemm(false, false, m, k, n, 1f, dy, dyOff, n, w, wOff, k, 0f, dx, dxOff, k);
   }
 
   /** dW[N,K] += dY[M,N]ᵀ·X[M,K], as {@code VectorGemm.matmulBackwardWeight} without bias. */
