@@ -13,17 +13,18 @@
 //     4×4 block fits in 31 or 24).
 // Cache blocking (MC rows × NC columns of C per task, KC of the reduction per pass), for Zen 3's
 // 32 KiB L1d / 512 KiB L2 per core:
-//   an A micro-panel MR×KC (16 KiB for 4×1024) stays in L1 while a row panel walks the tile's
-//     NC/NR column panels;
+//   an A micro-panel MR×KC (16 KiB for 4×1024) is read once per column panel of the tile, from
+//     L1 or L2 (see KC below);
 //   the tile's B block KC×NC (256 KiB for 1024×64) stays in L2 across its MC/MR = 64 row panels,
 //     which amortises loading it from L3;
 //   KC = 1024: every reduction of GPT-2 small but the 3072-deep one is a single pass over C
-//     (the forward stores only, with no reload), and the per-micro-tile epilogue (C load, add,
-//     store) stays under 1 % of the FMAs. Each further pass reads and writes all of C again, which
-//     the two cores feel when they share the memory system: against KC = 768, which split K = 1024
-//     into two passes and 3072 into four, KC = 1024 was 3–11 % faster at 2 threads on the
-//     backward shapes and the squares, and level at 1 thread (paired runs against OpenBLAS).
-// At 1 thread, KC from 256 to 1024 and tiles from 64 to 512 rows or columns measured within a few
+//     (a pass that overwrites stores only, with no reload), and the per-micro-tile epilogue (C
+//     load, add, store) stays under 1 % of the FMAs. Each further pass reads and writes all of C
+//     again. Against KC = 768 (two passes for K = 1024, four for 3072) it measured level to 3.5 %
+//     faster at 1 thread and within ±2 % at 2 threads (paired, order rotated, workers awake). The
+//     A micro-panel does not stay in L1 across the tile's column panels at this depth (64 KiB of
+//     B streams through between its uses); it is re-read from L2, 16 bytes per 64 of B.
+// KC from 256 to 1536 and tiles from 64 to 512 rows or 16 to 256 columns measured within a few
 // percent of each other on this shared machine; this one was best or close on all three forms.
 package dev.sinter.tensor;
 

@@ -5,9 +5,9 @@
 //   packs its chunk of A into MR-row micro-panels and of B into NR-column micro-panels, each once
 //     and shared by every tile (B by all M tiles, A by all N tiles), reading the sources in
 //     sequential runs into buffers that stay in L3; then
-//   runs one task per MC×NC tile of C: per MR-row panel (its A micro-panel stays in L1) the task
-//     walks the tile's NR-column B micro-panels (the KC×NC block stays in L2) and adds into C left
-//     to right, which the hardware prefetcher follows.
+//   runs one task per MC×NC tile of C: per MR-row panel (its A micro-panel stays in L1 or L2) the
+//     task walks the tile's NR-column B micro-panels (the KC×NC block stays in L2) and adds into C
+//     left to right, which the hardware prefetcher follows.
 // Steps are pipelined over double buffers: one parallelFor runs the tiles of step s together with
 // the packing of step s+1, so memory-bound packing overlaps compute and each step costs a single
 // barrier. The first step has nothing before it to overlap with (and most training shapes are a
@@ -439,8 +439,8 @@ final class GemmDriver {
     float[] z = st.p0 == 0 ? bias : null;
     float[] pa = st.bufA;
     float[] pb = st.bufB;
-    // Row panels outer: the A micro-panel stays in L1 across the tile's columns, and each row
-    // panel walks C left to right, a pattern the hardware prefetcher follows.
+    // Row panels outer: the A micro-panel stays close (L1, or L2 at the deepest KC) across the
+    // tile's columns, and each row panel walks C left to right, which the prefetcher follows.
     for (int row = rowStart; row < rowEnd; row += mr) {
       int rows = Math.min(mr, rowEnd - row);
       int cAt = cOff + (st.i0 + row) * ldc + st.j0;
