@@ -21,6 +21,10 @@ import java.util.function.Consumer;
 
 /** Matmul throughput of the three training forms; see {@link #main} for a command line. */
 public final class KernelBench {
+  /** Operands of the small sgemm that wakes OpenBLAS's workers before its timed calls. */
+  private static final float[] WAKE_OPERAND = new float[256 * 256];
+  private static final float[] WAKE_OUT = new float[256 * 256];
+
   /** The three forms of {@code VectorGemm}. */
   public enum Form {
     FORWARD("forward"), BACKWARD_INPUT("backward_input"), BACKWARD_WEIGHT("backward_weight");
@@ -223,14 +227,11 @@ public final class KernelBench {
     });
   }
 
-  /** A small multi-threaded sgemm (OpenBLAS splits 256³ over its threads), leaving them spinning. */
+  /** A small multi-threaded sgemm (OpenBLAS splits 256³ over its threads); they spin after it. */
   private static void wakeUp(OpenBlas lib) {
     float[] a = WAKE_OPERAND;
     lib.sgemm(false, false, 256, 256, 256, 1f, a, 0, 256, a, 0, 256, 0f, WAKE_OUT, 0, 256);
   }
-
-  private static final float[] WAKE_OPERAND = new float[256 * 256];
-  private static final float[] WAKE_OUT = new float[256 * 256];
 
   private static void pause() {
     try {

@@ -15,7 +15,8 @@ class KernelBenchTest {
   @Test
   @Timeout(value = 30, unit = TimeUnit.SECONDS)
   void wakeUpReturnsOnPoolsOfAnySizeEvenWithMoreThreadsThanCores() {
-    for (int threads = 1; threads <= 2 * Runtime.getRuntime().availableProcessors() + 1; threads++) {
+    int most = 2 * Runtime.getRuntime().availableProcessors() + 1;
+    for (int threads = 1; threads <= most; threads++) {
       try (ThreadPool pool = new ThreadPool(threads)) {
         for (int i = 0; i < 20; i++) {
           KernelBench.wakeUp(pool);
@@ -36,6 +37,6 @@ class KernelBenchTest {
     }
     assertEquals(expected, log);
     assertEquals(3, r.length);
-    assertTrue(r[0][0] > 0 && r[1][0] > 0 && r[2][0] > 0, "rates and the paired ratio are measured");
+    assertTrue(r[0][0] > 0 && r[1][0] > 0 && r[2][0] > 0, "rates and paired ratio measured");
   }
 }
