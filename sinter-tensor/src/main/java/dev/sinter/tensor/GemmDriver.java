@@ -85,7 +85,6 @@ final class GemmDriver {
   private Step packing;
   private Step flow;
   private int[] flowOrder = new int[0];
-  private int flowTasks;
   private final IntConsumer phaseTask = this::phaseTask;
 
   /** One step: rows [i0, i0+mb) of A and C, columns [j0, j0+nb) of B and C, K chunk [p0, p0+kc). */
@@ -205,8 +204,7 @@ final class GemmDriver {
     flow = describe(steps[0], 0);
     computing = null;
     packing = stepCount > 1 ? describe(steps[1], 1) : null;
-    planFlow(flow, packing == null ? 0 : packing.aTasks + packing.bTasks);
-    forAll(pool, flowTasks);
+    forAll(pool, planFlow(flow, packing == null ? 0 : packing.aTasks + packing.bTasks));
     flow = null;
     for (int s = 1; s < stepCount; s++) {
       computing = packing;
@@ -222,9 +220,9 @@ final class GemmDriver {
    * one part per tile) that the threads have packed it, between tiles, by the time it is needed.
    * The next step's {@code nextPacks} packing tasks (other buffers, no dependencies) follow the
    * tiles one by one, so they too overlap compute. A tile is coded as its index t, a packing task p
-   * of this step as -1 - p, and one of the next step as tiles + p.
+   * of this step as -1 - p, and one of the next step as tiles + p. Returns the number listed.
    */
-  private void planFlow(Step st, int nextPacks) {
+  private int planFlow(Step st, int nextPacks) {
     int total = st.tiles + st.aTasks + st.bTasks + nextPacks;
     if (flowOrder.length < total) {
       flowOrder = new int[total];
@@ -271,7 +269,7 @@ final class GemmDriver {
     if (n != total) {
       throw new IllegalStateException("dataflow order lists " + n + " of " + total + " tasks");
     }
-    flowTasks = total;
+    return total;
   }
 
   /** Fills in step s: s = (column block · chunks + chunk) · rowBlocks + row block. */

@@ -93,7 +93,7 @@ public final class ThreadPool implements AutoCloseable {
     if (tasks <= 0) {
       return;
     }
-    if (threads == 1 || tasks == 1 || Thread.currentThread() instanceof Worker || Thread.holdsLock(submitLock)) {
+    if (runsInline(tasks)) {
       for (int i = 0; i < tasks; i++) {
         body.accept(i);
       }
@@ -130,6 +130,34 @@ public final class ThreadPool implements AutoCloseable {
         throw new IllegalStateException(f);
       }
     }
+  }
+
+  /**
+   * Runs {@code body.accept(t)} for t in [0, threads), one t on each thread of the pool, every one
+   * starting only once all threads have arrived: no thread runs two, and none is parked when this
+   * returns (for timing each core on its own, or waking the workers before a timed call). Called
+   * from inside a task, where the other threads are busy, it runs every t on the calling thread.
+   */
+  public void onEveryThread(IntConsumer body) {
+    if (runsInline(threads)) {
+      parallelFor(threads, body);
+      return;
+    }
+    AtomicInteger arrived = new AtomicInteger();
+    // One task per thread: a thread spinning here cannot claim a second one.
+    parallelFor(threads, t -> {
+      arrived.incrementAndGet();
+      while (arrived.get() < threads) {
+        Thread.onSpinWait();
+      }
+      body.accept(t);
+    });
+  }
+
+  /** Whether a loop of {@code tasks} runs on the calling thread alone (see parallelFor). */
+  private boolean runsInline(int tasks) {
+    return threads == 1 || tasks == 1 || Thread.currentThread() instanceof Worker
+        || Thread.holdsLock(submitLock);
   }
 
   private static final class Worker extends Thread {

@@ -1,11 +1,15 @@
-// The pool runs every task exactly once, propagates failures, and survives many tiny jobs.
+// The pool runs every task exactly once, propagates failures, and survives many tiny jobs; and
+// onEveryThread puts one index on each thread.
 package dev.sinter.tensor;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 class ThreadPoolTest {
   @Test
@@ -38,6 +42,34 @@ class ThreadPoolTest {
       AtomicIntegerArray hits = new AtomicIntegerArray(3);
       pool.parallelFor(3, hits::incrementAndGet);
       assertEquals(1, hits.get(2));
+    }
+  }
+
+  @Test
+  @Timeout(30)
+  void onEveryThreadRunsEachIndexOnceOnItsOwnThread() {
+    for (int threads = 1; threads <= 4; threads++) {
+      try (ThreadPool pool = new ThreadPool(threads)) {
+        for (int round = 0; round < 50; round++) {
+          AtomicIntegerArray hits = new AtomicIntegerArray(threads);
+          Set<Thread> ran = ConcurrentHashMap.newKeySet();
+          pool.onEveryThread(t -> {
+            hits.incrementAndGet(t);
+            ran.add(Thread.currentThread());
+          });
+          for (int t = 0; t < threads; t++) {
+            assertEquals(1, hits.get(t), "threads " + threads + " index " + t);
+          }
+          assertEquals(threads, ran.size(), "one index per thread, threads " + threads);
+        }
+        // Inside a task the other threads are busy: every index runs there, without waiting.
+        AtomicIntegerArray nested = new AtomicIntegerArray(threads * threads);
+        int n = threads;
+        pool.parallelFor(n, i -> pool.onEveryThread(t -> nested.incrementAndGet(i * n + t)));
+        for (int i = 0; i < n * n; i++) {
+          assertEquals(1, nested.get(i), "nested, threads " + threads + " slot " + i);
+        }
+      }
     }
   }
 

@@ -16,14 +16,12 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.SplittableRandom;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 /** Matmul throughput of the three training forms; see {@link #main} for a command line. */
 public final class KernelBench {
-  /** Operands of the small sgemm that wakes OpenBLAS's workers before its timed calls. */
-  private static final float[] WAKE_OPERAND = new float[256 * 256];
-  private static final float[] WAKE_OUT = new float[256 * 256];
+  /** Size of the wake-up sgemm: OpenBLAS splits WAKE³ over its threads, which spin after it. */
+  private static final int WAKE = 256;
 
   /** The three forms of {@code VectorGemm}. */
   public enum Form {
@@ -102,6 +100,8 @@ public final class KernelBench {
       Optional<OpenBlas> blas, int rounds, double warmupSeconds, Consumer<Row> onRow) {
     List<Row> rows = new ArrayList<>();
     SplittableRandom rnd = new SplittableRandom(42);
+    // Operand and output of the small sgemm that wakes OpenBLAS's workers before its timed calls.
+    float[] wakeArrays = blas.isPresent() ? new float[2 * WAKE * WAKE] : null;
     warmUpAllForms(threadCounts, warmupSeconds, rnd);
     for (Shape s : shapes) {
       // The previous shape's arrays (up to ~60 MB) are garbage now; collect them outside the timed
@@ -114,7 +114,7 @@ public final class KernelBench {
           if (lib != null) {
             lib.setThreads(threads);
           }
-          Runnable wakeBlas = lib == null || threads == 1 ? null : () -> wakeUp(lib);
+          Runnable wakeBlas = lib == null || threads == 1 ? null : () -> wakeUp(lib, wakeArrays);
           double[][] g = time(() -> o.vector(pool), threads == 1 ? null : () -> wakeUp(pool),
               lib == null ? null : () -> o.openBlas(lib), wakeBlas, s.flops(), rounds,
               warmupSeconds);
@@ -216,21 +216,13 @@ public final class KernelBench {
 
   /** Returns once every thread of the pool has run a task, so none of them is parked. */
   static void wakeUp(ThreadPool pool) {
-    AtomicInteger arrived = new AtomicInteger();
-    int threads = pool.threads();
-    // One task per thread: a thread spinning in its task cannot claim a second one.
-    pool.parallelFor(threads, i -> {
-      arrived.incrementAndGet();
-      while (arrived.get() < threads) {
-        Thread.onSpinWait();
-      }
-    });
+    pool.onEveryThread(t -> { });
   }
 
-  /** A small multi-threaded sgemm (OpenBLAS splits 256³ over its threads); they spin after it. */
-  private static void wakeUp(OpenBlas lib) {
-    float[] a = WAKE_OPERAND;
-    lib.sgemm(false, false, 256, 256, 256, 1f, a, 0, 256, a, 0, 256, 0f, WAKE_OUT, 0, 256);
+  /** A small multi-threaded sgemm on {@code arrays} (operand, then output, WAKE² floats each). */
+  private static void wakeUp(OpenBlas lib, float[] arrays) {
+    lib.sgemm(false, false, WAKE, WAKE, WAKE, 1f, arrays, 0, WAKE, arrays, 0, WAKE, 0f, arrays,
+        WAKE * WAKE, WAKE);
   }
 
   private static void pause() {
