@@ -6,7 +6,10 @@
 // live set is MR·NV accumulators + NV loads + MR broadcasts, not "+ 1 broadcast":
 //   256-bit (16 ymm): 4 × 2 vectors = 4×16 floats, 8 + 2 + 4 = 14 registers; 96–98 % of the FMA
 //     peak in L1 on Zen 3. A 6×16 block needs 20, C2 spills one accumulator, and the store-to-load
-//     round trip in its chain holds the kernel to 43 % of peak (measured).
+//     round trip in its chain holds the kernel to 43 % of peak (measured). Folding the B loads
+//     into the FMAs (each row reading B through its own alias of the array, so C2 emits
+//     vfmadd231ps with a memory operand) keeps 12 accumulators without a spill, but loads 12
+//     vectors per 12 FMAs: 3×32 and 4×24 ran at 0.56–0.80 of the 4×16 (measured).
 //   512-bit (32 zmm): 6 × 4 vectors = 6×64 floats, 24 accumulators; the prototype of this kernel
 //     ran at 100 % of peak in L1 on Zen 4 (shared/notes), but by the count above it needs 34
 //     registers, so re-check it with the kernel bench on the first AVX-512 machine (a 6×3 or
