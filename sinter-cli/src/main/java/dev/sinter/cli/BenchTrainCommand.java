@@ -79,7 +79,10 @@ public final class BenchTrainCommand implements Callable<Integer> {
     long actBytes;
     long stateBytes;
     int usedThreads;
+    double setupMs;
+    long setupStart = System.nanoTime();
     try (Trainer t = new Trainer(cfg, peak * 1e9)) {
+      setupMs = (System.nanoTime() - setupStart) / 1e6;
       for (int i = 0; i < warmup; i++) {
         t.trainStep();
       }
@@ -131,6 +134,7 @@ public final class BenchTrainCommand implements Callable<Integer> {
     r.put("params", params);
     r.put("state_bytes", stateBytes);
     r.put("activation_bytes", actBytes);
+    r.put("setup_ms", setupMs);
     if (json) {
       out.println(new ObjectMapper().writeValueAsString(r));
     } else {
@@ -139,6 +143,8 @@ public final class BenchTrainCommand implements Callable<Integer> {
           median(ms), steps, median(tps), 100 * median(mfu), recompute ? String.format(", HFU %.1f%%", 100 * median(hfu)) : "");
       out.printf("memory: %d params x %.4g B = %.1f MB training state; activations %.1f MB%n", params,
           stateBytes / (double) params, stateBytes / 1e6, actBytes / 1e6);
+      out.printf("setup: %.0f ms to build the trainer (allocate and initialise the model, data and optimizer)%n",
+          setupMs);
     }
     out.flush();
     return Main.OK;

@@ -97,7 +97,7 @@ class CliTest {
     Result r = run("bench", "train", "--preset", "debug", "--warmup", "1", "--steps", "2", "--peak-gflops", "100", "--json");
     assertEquals(Main.OK, r.code(), r.err());
     JsonNode j = new ObjectMapper().readTree(r.out());
-    for (String f : new String[] {"preset", "batch", "seq", "tokens_per_s", "mfu", "step_ms"}) {
+    for (String f : new String[] {"preset", "batch", "seq", "tokens_per_s", "mfu", "step_ms", "setup_ms"}) {
       assertTrue(j.has(f), "missing " + f + " in " + r.out());
     }
     // A given peak is used as is: one "probe", no re-measurement after the steps.

@@ -31,6 +31,15 @@ public final class Rng {
     this.state = s;
   }
 
+  /**
+   * Skips the next {@code draws} values of {@link #nextLong} in constant time: SplitMix64's state is
+   * a Weyl sequence, so draw n of a stream can be reached without the n - 1 before it. Lets a
+   * stream be cut into blocks that are filled in parallel with exactly the sequential values.
+   */
+  public void skip(long draws) {
+    state += draws * 0x9E3779B97F4A7C15L;
+  }
+
   private static long mix(long z) {
     z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
     z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
@@ -56,7 +65,10 @@ public final class Rng {
     return (int) Math.floorMod(nextLong() >>> 1, (long) bound);
   }
 
-  /** Standard normal sample (Box-Muller, one value per call; StrictMath keeps it platform-exact). */
+  /**
+   * Standard normal sample (Box-Muller, one value per call from exactly two draws of
+   * {@link #nextLong}; StrictMath keeps it platform-exact).
+   */
   public double nextGaussian() {
     double u1 = nextDouble();
     double u2 = nextDouble();
