@@ -60,10 +60,14 @@ public final class BenchCommand implements Runnable {
         m.put("threads", r.threads());
         m.put("per_core_gflops", r.perCoreGflops());
         m.put("all_core_gflops", r.allCoreGflops());
+        m.put("contended", r.contended());
         out.println(JSON.writeValueAsString(m));
       } else {
         out.printf("fp32 FMA peak (%d-bit vectors): %.1f GFLOP/s per core, %.1f GFLOP/s on %d thread(s)%n",
             r.speciesBits(), r.perCoreGflops(), r.allCoreGflops(), r.threads());
+        if (r.contended()) {
+          out.println(r.contentionNote());
+        }
       }
       return Main.OK;
     }
@@ -109,6 +113,9 @@ public final class BenchCommand implements Runnable {
       if (!json) {
         out.printf("peak: %.1f GFLOP/s per core, %.1f on %d threads; OpenBLAS: %s%n", peak.perCoreGflops(),
             peak.allCoreGflops(), peak.threads(), blas.map(OpenBlas::path).orElse("not installed"));
+        if (peak.contended()) {
+          out.println(peak.contentionNote());
+        }
         out.flush();
       }
       List<KernelBench.Row> rows = new ArrayList<>();

@@ -29,6 +29,9 @@ final class Peak {
     if (out != null) {
       out.printf("peak: %.1f GFLOP/s = %d thread(s) x %.1f measured per core (all-core probe read %.1f; %d-bit vectors)%n",
           peak, n, r.perCoreGflops(), r.allCoreGflops(), r.speciesBits());
+      if (r.contended()) {
+        out.println(r.contentionNote());
+      }
     }
     return peak;
   }

@@ -24,7 +24,31 @@ public final class FmaPeak {
    * @param perCoreGflops best single-thread GFLOP/s (one FMA = 2 FLOP)
    * @param allCoreGflops best GFLOP/s summed over {@code threads} threads running at once
    */
-  public record Result(int speciesBits, int threads, double perCoreGflops, double allCoreGflops) {}
+  public record Result(int speciesBits, int threads, double perCoreGflops, double allCoreGflops) {
+    /** Below this share of threads × per-core, the all-core probe counts as contended. */
+    public static final double CONTENDED_BELOW = 0.85;
+
+    /**
+     * Whether the all-core probe fell clearly short of threads × the per-core figure: another
+     * process was busy on one of the cores (on a shared 2-vCPU machine the all-core probe has read
+     * 102 GFLOP/s against 2 × 100), so multi-thread figures measured alongside will read low.
+     */
+    public boolean contended() {
+      return threads > 1 && allCoreGflops < CONTENDED_BELOW * threads * perCoreGflops;
+    }
+
+    /** A line for the log when {@link #contended()}, else null. */
+    public String contentionNote() {
+      if (!contended()) {
+        return null;
+      }
+      return String.format(java.util.Locale.ROOT,
+          "note: the all-core probe read %.1f GFLOP/s, %.0f %% of %d x %.1f: another process is busy"
+              + " on this machine, so figures at %d threads from this run will read low",
+          allCoreGflops, 100 * allCoreGflops / (threads * perCoreGflops), threads, perCoreGflops,
+          threads);
+    }
+  }
 
   private FmaPeak() {}
 
