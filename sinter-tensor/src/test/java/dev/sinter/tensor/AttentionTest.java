@@ -60,6 +60,8 @@ class AttentionTest {
         new Shape(2, 70, 4, 1, 16, 1f),
         new Shape(1, 130, 2, 2, 64, 1f),
         new Shape(1, 150, 4, 2, 20, 1f),   // hs tail with several tiles and G = 2
+        new Shape(2, 90, 4, 2, 32, 1f),    // llama-tiny's head size: rows of 4 vectors (2 + 2)
+        new Shape(1, 70, 2, 1, 56, 1f),    // rows of 7 vectors (3 + 2 + 2)
         new Shape(1, 100, 2, 1, 16, 3f));  // peaky scores: the running max moves between tiles
   }
 

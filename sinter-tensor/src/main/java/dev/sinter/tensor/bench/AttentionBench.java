@@ -25,6 +25,7 @@ public final class AttentionBench {
   private static final Shape[] SHAPES = {
       new Shape("gpt2-124m", 4, 256, 12, 12, 64),
       new Shape("llama-gqa", 4, 512, 8, 2, 64),
+      new Shape("llama-tiny", 8, 256, 8, 4, 32),
   };
 
   private AttentionBench() {}
