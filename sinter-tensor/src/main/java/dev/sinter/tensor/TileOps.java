@@ -33,6 +33,16 @@ final class TileOps {
    */
   static void mm4(float[] c, int cOff, int ldc, boolean accumulate,
       float[] a, int aOff, int aRow, int aK, float[] b, int bOff, int ldb, int nVec, int k0, int k1) {
+    mm4(c, cOff, ldc, accumulate, null, 0, a, aOff, aRow, aK, b, bOff, ldb, nVec, k0, k1);
+  }
+
+  /**
+   * {@link #mm4} that, when accumulating, first multiplies row r of C by {@code scale[scaleOff + r]}
+   * (null: by nothing): the online softmax's rescaling of the output rows, done as C is loaded
+   * instead of in a pass of its own, with the same multiply.
+   */
+  static void mm4(float[] c, int cOff, int ldc, boolean accumulate, float[] scale, int scaleOff,
+      float[] a, int aOff, int aRow, int aK, float[] b, int bOff, int ldb, int nVec, int k0, int k1) {
     // Twelve accumulators, three B vectors and a broadcast fill AVX2's sixteen registers; measured
     // 25% faster than four by two, which leaves the load ports busier than the FMA units. A single
     // vector left after the threes (nVec = 4, 7, ...) goes with the last three as two by two: four
@@ -45,18 +55,18 @@ final class TileOps {
     }
     int v = 0;
     for (int i = 0; i < threes; i++, v += 3) {
-      mm4x3(c, cOff + v * L, ldc, accumulate, a, aOff, aRow, aK, b, bOff + v * L, ldb, k0, k1);
+      mm4x3(c, cOff + v * L, ldc, accumulate, scale, scaleOff, a, aOff, aRow, aK, b, bOff + v * L, ldb, k0, k1);
     }
     for (; rest >= 2; rest -= 2, v += 2) {
-      mm4x2(c, cOff + v * L, ldc, accumulate, a, aOff, aRow, aK, b, bOff + v * L, ldb, k0, k1);
+      mm4x2(c, cOff + v * L, ldc, accumulate, scale, scaleOff, a, aOff, aRow, aK, b, bOff + v * L, ldb, k0, k1);
     }
     if (rest == 1) {
-      mm4x1(c, cOff + v * L, ldc, accumulate, a, aOff, aRow, aK, b, bOff + v * L, ldb, k0, k1);
+      mm4x1(c, cOff + v * L, ldc, accumulate, scale, scaleOff, a, aOff, aRow, aK, b, bOff + v * L, ldb, k0, k1);
     }
   }
 
-  private static void mm4x3(float[] c, int c0, int ldc, boolean accumulate,
-      float[] a, int aOff, int aRow, int aK, float[] b, int bOff, int ldb, int k0, int k1) {
+  private static void mm4x3(float[] c, int c0, int ldc, boolean accumulate, float[] scale,
+      int scaleOff, float[] a, int aOff, int aRow, int aK, float[] b, int bOff, int ldb, int k0, int k1) {
     int c1 = c0 + ldc;
     int c2 = c1 + ldc;
     int c3 = c2 + ldc;
@@ -85,6 +95,24 @@ final class TileOps {
       x30 = FloatVector.fromArray(F, c, c3);
       x31 = FloatVector.fromArray(F, c, c3 + L);
       x32 = FloatVector.fromArray(F, c, c3 + 2 * L);
+      if (scale != null) {
+        float s0 = scale[scaleOff];
+        float s1 = scale[scaleOff + 1];
+        float s2 = scale[scaleOff + 2];
+        float s3 = scale[scaleOff + 3];
+        x00 = x00.mul(s0);
+        x01 = x01.mul(s0);
+        x02 = x02.mul(s0);
+        x10 = x10.mul(s1);
+        x11 = x11.mul(s1);
+        x12 = x12.mul(s1);
+        x20 = x20.mul(s2);
+        x21 = x21.mul(s2);
+        x22 = x22.mul(s2);
+        x30 = x30.mul(s3);
+        x31 = x31.mul(s3);
+        x32 = x32.mul(s3);
+      }
     }
     int ai = aOff + k0 * aK;
     int bi = bOff + k0 * ldb;
@@ -123,8 +151,8 @@ final class TileOps {
     x32.intoArray(c, c3 + 2 * L);
   }
 
-  private static void mm4x2(float[] c, int c0, int ldc, boolean accumulate,
-      float[] a, int aOff, int aRow, int aK, float[] b, int bOff, int ldb, int k0, int k1) {
+  private static void mm4x2(float[] c, int c0, int ldc, boolean accumulate, float[] scale,
+      int scaleOff, float[] a, int aOff, int aRow, int aK, float[] b, int bOff, int ldb, int k0, int k1) {
     int c1 = c0 + ldc;
     int c2 = c1 + ldc;
     int c3 = c2 + ldc;
@@ -145,6 +173,20 @@ final class TileOps {
       x21 = FloatVector.fromArray(F, c, c2 + L);
       x30 = FloatVector.fromArray(F, c, c3);
       x31 = FloatVector.fromArray(F, c, c3 + L);
+      if (scale != null) {
+        float s0 = scale[scaleOff];
+        float s1 = scale[scaleOff + 1];
+        float s2 = scale[scaleOff + 2];
+        float s3 = scale[scaleOff + 3];
+        x00 = x00.mul(s0);
+        x01 = x01.mul(s0);
+        x10 = x10.mul(s1);
+        x11 = x11.mul(s1);
+        x20 = x20.mul(s2);
+        x21 = x21.mul(s2);
+        x30 = x30.mul(s3);
+        x31 = x31.mul(s3);
+      }
     }
     int ai = aOff + k0 * aK;
     int bi = bOff + k0 * ldb;
@@ -174,8 +216,8 @@ final class TileOps {
     x31.intoArray(c, c3 + L);
   }
 
-  private static void mm4x1(float[] c, int c0, int ldc, boolean accumulate,
-      float[] a, int aOff, int aRow, int aK, float[] b, int bOff, int ldb, int k0, int k1) {
+  private static void mm4x1(float[] c, int c0, int ldc, boolean accumulate, float[] scale,
+      int scaleOff, float[] a, int aOff, int aRow, int aK, float[] b, int bOff, int ldb, int k0, int k1) {
     int c1 = c0 + ldc;
     int c2 = c1 + ldc;
     int c3 = c2 + ldc;
@@ -188,6 +230,12 @@ final class TileOps {
       x1 = FloatVector.fromArray(F, c, c1);
       x2 = FloatVector.fromArray(F, c, c2);
       x3 = FloatVector.fromArray(F, c, c3);
+      if (scale != null) {
+        x0 = x0.mul(scale[scaleOff]);
+        x1 = x1.mul(scale[scaleOff + 1]);
+        x2 = x2.mul(scale[scaleOff + 2]);
+        x3 = x3.mul(scale[scaleOff + 3]);
+      }
     }
     int ai = aOff + k0 * aK;
     int bi = bOff + k0 * ldb;

@@ -209,21 +209,13 @@ public final class VectorAttention {
         int og = g * BR * hsP;
         scoresT(s, kTile, qT, g * hs * BR, q0, rows, nVecQ, k0, kLen, hs);
         onlineSoftmax(s, m, l, g * BR, alpha, q0, rows, nVecQ, k0, kLen, c);
-        for (int i = 0; i < rows; i++) {
-          float a = alpha[i];
-          if (a != 1f) {
-            int oi = og + i * hsP;
-            for (int d = 0; d < hsP; d += L) {
-              FloatVector.fromArray(F, o, oi + d).mul(a).intoArray(o, oi + d);
-            }
-          }
-        }
         for (int i0 = 0; i0 < rows; i0 += RB) {
           int colEnd = visibleKeys(q0 + Math.min(i0 + RB, rows) - 1, k0, kLen);
           if (colEnd > 0) {
-            // O[i0.., :] += P[i0.., 0..colEnd) · V[0..colEnd, :]          [RB, hsP]
-            mm4(o, og + i0 * hsP, hsP, true, s, i0, 1, BR, vTile.a, vTile.off, vTile.ld, hsP / L,
-                0, colEnd);
+            // O[i0.., :] = diag(alpha)·O + P[i0.., 0..colEnd) · V[0..colEnd, :]   [RB, hsP]
+            // (rows that see no key of this tile keep their max, so their alpha is 1)
+            mm4(o, og + i0 * hsP, hsP, true, alpha, i0, s, i0, 1, BR, vTile.a, vTile.off, vTile.ld,
+                hsP / L, 0, colEnd);
           }
         }
       }
