@@ -384,22 +384,15 @@ public final class VectorAttention {
       for (int g = 0; g < group; g++) {
         int h = kvh * group + g;
         for (int i = 0; i < rows; i++) {
-          int dst = dqkvOff + (bi * t + q0 + i) * c3 + h * hs;
-          int src = (g * BR + i) * hsP;
-          for (int d = 0; d < hs; d++) {
-            dqkv[dst + d] += dq[src + d];
-          }
+          addRow(dqkv, dqkvOff + (bi * t + q0 + i) * c3 + h * hs, dq, (g * BR + i) * hsP, hs);
         }
       }
     }
 
     for (int j = 0; j < t; j++) {
       int dst = dqkvOff + (bi * t + j) * c3 + (nh + kvh) * hs;
-      int dstV = dst + nkv * hs;
-      for (int d = 0; d < hs; d++) {
-        dqkv[dst + d] += dk[j * hsP + d];
-        dqkv[dstV + d] += dv[j * hsP + d];
-      }
+      addRow(dqkv, dst, dk, j * hsP, hs);
+      addRow(dqkv, dst + nkv * hs, dv, j * hsP, hs);
     }
   }
 
@@ -487,6 +480,18 @@ public final class VectorAttention {
     loadPadded(v, 0, hsP, qkv, kRow + vDelta, c3, kLen, kRows, hs);
     sc.kTile.set(k, 0, hsP, 0);
     sc.vTile.set(v, 0, hsP, 0);
+  }
+
+  /** dst[dOff + d] += src[sOff + d] for d in [0, n): whole vectors, then a scalar tail. */
+  private static void addRow(float[] dst, int dOff, float[] src, int sOff, int n) {
+    int d = 0;
+    for (; d + L <= n; d += L) {
+      FloatVector.fromArray(F, dst, dOff + d).add(FloatVector.fromArray(F, src, sOff + d))
+          .intoArray(dst, dOff + d);
+    }
+    for (; d < n; d++) {
+      dst[dOff + d] += src[sOff + d];
+    }
   }
 
   /** How many keys of the tile [k0, k0 + kLen) query i may attend to (≤ 0: none). */
