@@ -90,6 +90,7 @@ public final class VectorAttention {
     float[] v;     // [BC, hsP] value tile, likewise
     float[] dk;    // [roundUp(T, RB), hsP] backward: dK of the task's kv head
     float[] dv;    // [roundUp(T, RB), hsP] backward: dV of the task's kv head
+    final int[] idx = new int[L]; // offsets of a transposing gather (TileOps.loadTransposed)
     final Tile kTile = new Tile();
     final Tile vTile = new Tile();
     final Tile qTile = new Tile();
@@ -192,7 +193,7 @@ public final class VectorAttention {
     for (int g = 0; g < group; g++) {
       int h = kvh * group + g;
       // Lanes past the last query are zero queries: finite values that are never stored.
-      loadTransposed(qT, g * hs * BR, BR, qkv, rowBase + q0 * c3 + h * hs, c3, rows, hs);
+      loadTransposed(qT, g * hs * BR, BR, qkv, rowBase + q0 * c3 + h * hs, c3, rows, hs, sc.idx);
       Arrays.fill(o, g * BR * hsP, (g * BR + BR) * hsP, 0f);
       Arrays.fill(m, g * BR, g * BR + BR, Float.NEGATIVE_INFINITY);
       Arrays.fill(l, g * BR, g * BR + BR, 0f);
@@ -349,8 +350,8 @@ public final class VectorAttention {
       }
       for (int g = 0; g < group; g++) {
         int h = kvh * group + g;
-        loadTransposed(qT, g * hs * BR, BR, qkv, qSrc + g * hs, c3, rows, hs);
-        loadTransposed(dOT, g * hs * BR, BR, dout, dOSrc + g * hs, nh * hs, rows, hs);
+        loadTransposed(qT, g * hs * BR, BR, qkv, qSrc + g * hs, c3, rows, hs, sc.idx);
+        loadTransposed(dOT, g * hs * BR, BR, dout, dOSrc + g * hs, nh * hs, rows, hs, sc.idx);
         int dORow = dOTile.off + g * dOTile.gStride;
         Arrays.fill(dq, g * BR * hsP, (g * BR + BR) * hsP, 0f);
         for (int i = 0; i < BR; i++) {
