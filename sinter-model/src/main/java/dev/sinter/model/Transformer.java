@@ -402,7 +402,6 @@ public final class Transformer {
     k.matmulBackwardInput(a.datt, 0, a.dres, 0, params, w.out().offset(), bt, c, attDim);
     // y = attention(q, k, v)
     int qkvOff = s * bt * qkvDim;
-    java.util.Arrays.fill(a.dqkv, 0f);
     k.attentionBackward(a.dqkv, 0, a.datt, 0, a.qkv, qkvOff, a.att, s * bt * attDim, a.lse, s * b * cfg.heads() * t,
         b, t, cfg.heads(), cfg.kvHeads(), cfg.headSize());
     // q, k were rotated after the projection: rotate their gradients back

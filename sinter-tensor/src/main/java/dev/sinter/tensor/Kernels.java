@@ -119,7 +119,7 @@ public interface Kernels {
   void attentionForward(float[] out, int outOff, float[] lse, int lseOff, float[] qkv, int qkvOff,
       int b, int t, int nh, int nkv, int hs);
 
-  /** Attention backward: accumulates dqkv[B, T, (NH + 2·NKV)·hs]. */
+  /** Attention backward: overwrites dqkv[B, T, (NH + 2·NKV)·hs] with dQ, dK and dV. */
   void attentionBackward(float[] dqkv, int dqkvOff, float[] dout, int doutOff, float[] qkv, int qkvOff,
       float[] out, int outOff, float[] lse, int lseOff, int b, int t, int nh, int nkv, int hs);
 

@@ -71,11 +71,11 @@ public final class ScalarAttention {
   }
 
   /**
-   * Backward of {@link #forward}: accumulates (+=) dQ, dK and dV into dqkv. The probabilities are
+   * Backward of {@link #forward}: overwrites dqkv with dQ, dK and dV. The probabilities are
    * rebuilt from the saved lse as {@code P = exp(S - lse)}; with {@code D = rowsum(dO ∘ O)} the
    * score gradient is {@code dS = P ∘ (dP - D)}, {@code dP = dO·Vᵀ}.
    *
-   * @param dqkv [B, T, (NH + 2·NKV)·hs] at dqkvOff, accumulated
+   * @param dqkv [B, T, (NH + 2·NKV)·hs] at dqkvOff, overwritten
    * @param dout [B, T, NH·hs] at doutOff
    * @param qkv the forward input
    * @param out the forward output
@@ -91,6 +91,7 @@ public final class ScalarAttention {
     int group = nh / nkv;
     float scale = (float) (1.0 / Math.sqrt(hs));
     float[] dq = new float[hs]; // [hs] one query's gradient, added to dqkv once complete
+    java.util.Arrays.fill(dqkv, dqkvOff, dqkvOff + b * t * c3, 0f);
     for (int bi = 0; bi < b; bi++) {
       for (int h = 0; h < nh; h++) {
         int kvh = h / group;

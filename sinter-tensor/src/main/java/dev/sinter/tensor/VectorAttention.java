@@ -147,12 +147,13 @@ public final class VectorAttention {
   }
 
   /**
-   * Backward of {@link #forward}: accumulates (+=) dQ, dK and dV into dqkv, FlashAttention-2 style:
+   * Backward of {@link #forward}: overwrites dqkv with dQ, dK and dV, FlashAttention-2 style:
    * {@code P = exp(S - lse)} is rebuilt from the saved lse, {@code D = rowsum(dO ∘ O)},
    * {@code dS = P ∘ (dO·Vᵀ - D)}, then {@code dV = Pᵀ·dO}, {@code dK = dSᵀ·Q/√hs},
    * {@code dQ = dS·K/√hs}. Bitwise identical for any pool size.
    *
-   * @param dqkv [B, T, (NH + 2·NKV)·hs] at dqkvOff, accumulated
+   * @param dqkv [B, T, (NH + 2·NKV)·hs] at dqkvOff, overwritten: every element belongs to exactly one
+   *     task (the query heads of a group and its key and value head), which stores it once
    * @param dout [B, T, NH·hs] at doutOff
    * @param qkv the forward input
    * @param out the forward output
@@ -385,15 +386,15 @@ public final class VectorAttention {
       for (int g = 0; g < group; g++) {
         int h = kvh * group + g;
         for (int i = 0; i < rows; i++) {
-          addRow(dqkv, dqkvOff + (bi * t + q0 + i) * c3 + h * hs, dq, (g * BR + i) * hsP, hs);
+          System.arraycopy(dq, (g * BR + i) * hsP, dqkv, dqkvOff + (bi * t + q0 + i) * c3 + h * hs, hs);
         }
       }
     }
 
     for (int j = 0; j < t; j++) {
       int dst = dqkvOff + (bi * t + j) * c3 + (nh + kvh) * hs;
-      addRow(dqkv, dst, dk, j * hsP, hs);
-      addRow(dqkv, dst + nkv * hs, dv, j * hsP, hs);
+      System.arraycopy(dk, j * hsP, dqkv, dst, hs);
+      System.arraycopy(dv, j * hsP, dqkv, dst + nkv * hs, hs);
     }
   }
 
@@ -481,18 +482,6 @@ public final class VectorAttention {
     loadPadded(v, 0, hsP, qkv, kRow + vDelta, c3, kLen, kRows, hs);
     sc.kTile.set(k, 0, hsP, 0);
     sc.vTile.set(v, 0, hsP, 0);
-  }
-
-  /** dst[dOff + d] += src[sOff + d] for d in [0, n): whole vectors, then a scalar tail. */
-  private static void addRow(float[] dst, int dOff, float[] src, int sOff, int n) {
-    int d = 0;
-    for (; d + L <= n; d += L) {
-      FloatVector.fromArray(F, dst, dOff + d).add(FloatVector.fromArray(F, src, sOff + d))
-          .intoArray(dst, dOff + d);
-    }
-    for (; d < n; d++) {
-      dst[dOff + d] += src[sOff + d];
-    }
   }
 
   /** How many keys of the tile [k0, k0 + kLen) query i may attend to (≤ 0: none). */
