@@ -383,7 +383,6 @@ public final class Transformer {
     ready(w.down().offset(), w.end());
     k.matmulBackwardInput(a.dact, 0, a.dres, 0, params, w.down().offset(), bt, c, f);
     // act = swiglu(up) | gelu(up)
-    java.util.Arrays.fill(a.dup, 0f);
     if (cfg.isSwiglu()) {
       k.swigluBackward(a.dup, 0, a.dact, 0, a.up, s * bt * u, bt, f);
     } else {

@@ -79,14 +79,14 @@ public interface Kernels {
    */
   void swigluForward(float[] out, int outOff, float[] gu, int guOff, int rows, int f);
 
-  /** SwiGLU backward: accumulates dgu[rows,2F]. */
+  /** SwiGLU backward: overwrites dgu[rows,2F]. */
   void swigluBackward(float[] dgu, int dguOff, float[] dout, int doutOff, float[] gu, int guOff,
       int rows, int f);
 
   /** GELU, tanh approximation (as GPT-2), elementwise over n values. */
   void geluForward(float[] out, int outOff, float[] x, int xOff, int n);
 
-  /** GELU backward: accumulates dx. */
+  /** GELU backward: overwrites dx. */
   void geluBackward(float[] dx, int dxOff, float[] dout, int doutOff, float[] x, int xOff, int n);
 
   // ---------------------------------------------------------------- position, residual

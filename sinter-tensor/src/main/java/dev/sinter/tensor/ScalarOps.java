@@ -129,7 +129,7 @@ public final class ScalarOps {
     }
   }
 
-  /** SwiGLU backward: dgate += dout·up·σ(g)·(1 + g·(1 − σ(g))), dup += dout·silu(g); dgu is [rows,2F]. */
+  /** SwiGLU backward: dgate = dout·up·σ(g)·(1 + g·(1 − σ(g))), dup = dout·silu(g); dgu is [rows,2F]. */
   public static void swigluBackward(float[] dgu, int dguOff, float[] dout, int doutOff, float[] gu, int guOff,
       int rows, int f) {
     for (int r = 0; r < rows; r++) {
@@ -140,8 +140,8 @@ public final class ScalarOps {
         float up = gu[gi + f];
         float dy = dout[doutOff + r * f + i];
         float sig = sigmoid(g);
-        dgu[dgi] += dy * up * sig * (1f + g * (1f - sig));
-        dgu[dgi + f] += dy * g * sig;
+        dgu[dgi] = dy * up * sig * (1f + g * (1f - sig));
+        dgu[dgi + f] = dy * g * sig;
       }
     }
   }
@@ -155,14 +155,14 @@ public final class ScalarOps {
     }
   }
 
-  /** GELU backward: dx += dout · (0.5(1 + tanh u) + 0.5x·(1 − tanh²u)·√(2/π)(1 + 3·0.044715x²)). */
+  /** GELU backward: dx = dout · (0.5(1 + tanh u) + 0.5x·(1 − tanh²u)·√(2/π)(1 + 3·0.044715x²)). */
   public static void geluBackward(float[] dx, int dxOff, float[] dout, int doutOff, float[] x, int xOff, int n) {
     for (int i = 0; i < n; i++) {
       float xi = x[xOff + i];
       float u = GELU_K * (xi + GELU_A * xi * xi * xi);
       float th = (float) Math.tanh(u);
       float grad = 0.5f * (1f + th) + 0.5f * xi * (1f - th * th) * GELU_K * (1f + 3f * GELU_A * xi * xi);
-      dx[dxOff + i] += dout[doutOff + i] * grad;
+      dx[dxOff + i] = dout[doutOff + i] * grad;
     }
   }
 

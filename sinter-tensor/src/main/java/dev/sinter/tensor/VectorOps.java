@@ -214,7 +214,8 @@ public final class VectorOps {
   }
 
   /**
-   * SwiGLU backward: dgate += dout·up·σ(g)·(1 + g·(1 − σ(g))), dup += dout·silu(g); dgu is [rows,2F].
+   * SwiGLU backward: dgate = dout·up·σ(g)·(1 + g·(1 − σ(g))), dup = dout·silu(g); dgu is [rows,2F],
+   * overwritten.
    */
   public static void swigluBackward(ThreadPool pool, float[] dgu, int dguOff, float[] dout, int doutOff,
       float[] gu, int guOff, int rows, int f) {
@@ -234,8 +235,8 @@ public final class VectorOps {
           // 1 − σ = e·σ keeps the derivative accurate where σ is close to 1; e·σ ≤ 1 is formed
           // before multiplying by g because e alone reaches 2.4e38.
           FloatVector dsilu = e.mul(sig).fma(g, bc(1f)).mul(sig);
-          dy.mul(up).fma(dsilu, FloatVector.fromArray(S, dgu, dgo + i)).intoArray(dgu, dgo + i);
-          dy.fma(silu, FloatVector.fromArray(S, dgu, dgo + f + i)).intoArray(dgu, dgo + f + i);
+          dy.mul(up).mul(dsilu).intoArray(dgu, dgo + i);
+          dy.mul(silu).intoArray(dgu, dgo + f + i);
         }
         for (; i < f; i++) {
           float g = gu[go + i];
@@ -245,8 +246,8 @@ public final class VectorOps {
           float sig = 1f / (e + 1f);
           float silu = g * sig;
           float dsilu = Math.fma(e * sig, g, 1f) * sig;
-          dgu[dgo + i] = Math.fma(dy * up, dsilu, dgu[dgo + i]);
-          dgu[dgo + f + i] = Math.fma(dy, silu, dgu[dgo + f + i]);
+          dgu[dgo + i] = dy * up * dsilu;
+          dgu[dgo + f + i] = dy * silu;
         }
       }
     });
@@ -276,7 +277,7 @@ public final class VectorOps {
   }
 
   /**
-   * GELU backward: dx += dout · (s + x·2s(1−s)·√(2/π)(1 + 3·0.044715x²)) with s = σ(2u), which
+   * GELU backward: dx = dout · (s + x·2s(1−s)·√(2/π)(1 + 3·0.044715x²)) with s = σ(2u), which
    * equals the tanh form's 0.5(1 + tanh u) + 0.5x·sech²(u)·u'.
    */
   public static void geluBackward(ThreadPool pool, float[] dx, int dxOff, float[] dout, int doutOff, float[] x,
@@ -296,8 +297,7 @@ public final class VectorOps {
         // (e·s)·x first: e alone can reach 2.4e38 and x·e would overflow.
         FloatVector t = e.mul(s).mul(xv).mul(x2.fma(k6a, k2));
         FloatVector grad = t.fma(s, s);
-        FloatVector.fromArray(S, dout, doutOff + i)
-            .fma(grad, FloatVector.fromArray(S, dx, dxOff + i)).intoArray(dx, dxOff + i);
+        FloatVector.fromArray(S, dout, doutOff + i).mul(grad).intoArray(dx, dxOff + i);
       }
       for (; i < to; i++) {
         float xi = x[xOff + i];
@@ -305,7 +305,7 @@ public final class VectorOps {
         float e = exp(Math.fma(x2, -2f * GELU_K * GELU_A, -2f * GELU_K) * xi);
         float s = 1f / (e + 1f);
         float t = e * s * xi * Math.fma(x2, 6f * GELU_K * GELU_A, 2f * GELU_K);
-        dx[dxOff + i] = Math.fma(dout[doutOff + i], Math.fma(t, s, s), dx[dxOff + i]);
+        dx[dxOff + i] = dout[doutOff + i] * Math.fma(t, s, s);
       }
     });
   }
