@@ -55,18 +55,22 @@ final class TileOps {
     }
     int v = 0;
     for (int i = 0; i < threes; i++, v += 3) {
-      mm4x3(c, cOff + v * L, ldc, accumulate, scale, scaleOff, a, aOff, aRow, aK, b, bOff + v * L, ldb, k0, k1);
+      mm4x3(c, cOff + v * L, ldc, accumulate, scale, scaleOff, a, aOff, aRow, aK, b, bOff + v * L,
+          ldb, k0, k1);
     }
     for (; rest >= 2; rest -= 2, v += 2) {
-      mm4x2(c, cOff + v * L, ldc, accumulate, scale, scaleOff, a, aOff, aRow, aK, b, bOff + v * L, ldb, k0, k1);
+      mm4x2(c, cOff + v * L, ldc, accumulate, scale, scaleOff, a, aOff, aRow, aK, b, bOff + v * L,
+          ldb, k0, k1);
     }
     if (rest == 1) {
-      mm4x1(c, cOff + v * L, ldc, accumulate, scale, scaleOff, a, aOff, aRow, aK, b, bOff + v * L, ldb, k0, k1);
+      mm4x1(c, cOff + v * L, ldc, accumulate, scale, scaleOff, a, aOff, aRow, aK, b, bOff + v * L,
+          ldb, k0, k1);
     }
   }
 
   private static void mm4x3(float[] c, int c0, int ldc, boolean accumulate, float[] scale,
-      int scaleOff, float[] a, int aOff, int aRow, int aK, float[] b, int bOff, int ldb, int k0, int k1) {
+      int scaleOff, float[] a, int aOff, int aRow, int aK, float[] b, int bOff, int ldb, int k0,
+      int k1) {
     int c1 = c0 + ldc;
     int c2 = c1 + ldc;
     int c3 = c2 + ldc;
@@ -83,36 +87,18 @@ final class TileOps {
     FloatVector x31 = FloatVector.zero(F);
     FloatVector x32 = FloatVector.zero(F);
     if (accumulate) {
-      x00 = FloatVector.fromArray(F, c, c0);
-      x01 = FloatVector.fromArray(F, c, c0 + L);
-      x02 = FloatVector.fromArray(F, c, c0 + 2 * L);
-      x10 = FloatVector.fromArray(F, c, c1);
-      x11 = FloatVector.fromArray(F, c, c1 + L);
-      x12 = FloatVector.fromArray(F, c, c1 + 2 * L);
-      x20 = FloatVector.fromArray(F, c, c2);
-      x21 = FloatVector.fromArray(F, c, c2 + L);
-      x22 = FloatVector.fromArray(F, c, c2 + 2 * L);
-      x30 = FloatVector.fromArray(F, c, c3);
-      x31 = FloatVector.fromArray(F, c, c3 + L);
-      x32 = FloatVector.fromArray(F, c, c3 + 2 * L);
-      if (scale != null) {
-        float s0 = scale[scaleOff];
-        float s1 = scale[scaleOff + 1];
-        float s2 = scale[scaleOff + 2];
-        float s3 = scale[scaleOff + 3];
-        x00 = x00.mul(s0);
-        x01 = x01.mul(s0);
-        x02 = x02.mul(s0);
-        x10 = x10.mul(s1);
-        x11 = x11.mul(s1);
-        x12 = x12.mul(s1);
-        x20 = x20.mul(s2);
-        x21 = x21.mul(s2);
-        x22 = x22.mul(s2);
-        x30 = x30.mul(s3);
-        x31 = x31.mul(s3);
-        x32 = x32.mul(s3);
-      }
+      x00 = loadC(c, c0, scale, scaleOff);
+      x01 = loadC(c, c0 + L, scale, scaleOff);
+      x02 = loadC(c, c0 + 2 * L, scale, scaleOff);
+      x10 = loadC(c, c1, scale, scaleOff + 1);
+      x11 = loadC(c, c1 + L, scale, scaleOff + 1);
+      x12 = loadC(c, c1 + 2 * L, scale, scaleOff + 1);
+      x20 = loadC(c, c2, scale, scaleOff + 2);
+      x21 = loadC(c, c2 + L, scale, scaleOff + 2);
+      x22 = loadC(c, c2 + 2 * L, scale, scaleOff + 2);
+      x30 = loadC(c, c3, scale, scaleOff + 3);
+      x31 = loadC(c, c3 + L, scale, scaleOff + 3);
+      x32 = loadC(c, c3 + 2 * L, scale, scaleOff + 3);
     }
     int ai = aOff + k0 * aK;
     int bi = bOff + k0 * ldb;
@@ -152,7 +138,8 @@ final class TileOps {
   }
 
   private static void mm4x2(float[] c, int c0, int ldc, boolean accumulate, float[] scale,
-      int scaleOff, float[] a, int aOff, int aRow, int aK, float[] b, int bOff, int ldb, int k0, int k1) {
+      int scaleOff, float[] a, int aOff, int aRow, int aK, float[] b, int bOff, int ldb, int k0,
+      int k1) {
     int c1 = c0 + ldc;
     int c2 = c1 + ldc;
     int c3 = c2 + ldc;
@@ -165,28 +152,14 @@ final class TileOps {
     FloatVector x30 = FloatVector.zero(F);
     FloatVector x31 = FloatVector.zero(F);
     if (accumulate) {
-      x00 = FloatVector.fromArray(F, c, c0);
-      x01 = FloatVector.fromArray(F, c, c0 + L);
-      x10 = FloatVector.fromArray(F, c, c1);
-      x11 = FloatVector.fromArray(F, c, c1 + L);
-      x20 = FloatVector.fromArray(F, c, c2);
-      x21 = FloatVector.fromArray(F, c, c2 + L);
-      x30 = FloatVector.fromArray(F, c, c3);
-      x31 = FloatVector.fromArray(F, c, c3 + L);
-      if (scale != null) {
-        float s0 = scale[scaleOff];
-        float s1 = scale[scaleOff + 1];
-        float s2 = scale[scaleOff + 2];
-        float s3 = scale[scaleOff + 3];
-        x00 = x00.mul(s0);
-        x01 = x01.mul(s0);
-        x10 = x10.mul(s1);
-        x11 = x11.mul(s1);
-        x20 = x20.mul(s2);
-        x21 = x21.mul(s2);
-        x30 = x30.mul(s3);
-        x31 = x31.mul(s3);
-      }
+      x00 = loadC(c, c0, scale, scaleOff);
+      x01 = loadC(c, c0 + L, scale, scaleOff);
+      x10 = loadC(c, c1, scale, scaleOff + 1);
+      x11 = loadC(c, c1 + L, scale, scaleOff + 1);
+      x20 = loadC(c, c2, scale, scaleOff + 2);
+      x21 = loadC(c, c2 + L, scale, scaleOff + 2);
+      x30 = loadC(c, c3, scale, scaleOff + 3);
+      x31 = loadC(c, c3 + L, scale, scaleOff + 3);
     }
     int ai = aOff + k0 * aK;
     int bi = bOff + k0 * ldb;
@@ -217,7 +190,8 @@ final class TileOps {
   }
 
   private static void mm4x1(float[] c, int c0, int ldc, boolean accumulate, float[] scale,
-      int scaleOff, float[] a, int aOff, int aRow, int aK, float[] b, int bOff, int ldb, int k0, int k1) {
+      int scaleOff, float[] a, int aOff, int aRow, int aK, float[] b, int bOff, int ldb, int k0,
+      int k1) {
     int c1 = c0 + ldc;
     int c2 = c1 + ldc;
     int c3 = c2 + ldc;
@@ -226,16 +200,10 @@ final class TileOps {
     FloatVector x2 = FloatVector.zero(F);
     FloatVector x3 = FloatVector.zero(F);
     if (accumulate) {
-      x0 = FloatVector.fromArray(F, c, c0);
-      x1 = FloatVector.fromArray(F, c, c1);
-      x2 = FloatVector.fromArray(F, c, c2);
-      x3 = FloatVector.fromArray(F, c, c3);
-      if (scale != null) {
-        x0 = x0.mul(scale[scaleOff]);
-        x1 = x1.mul(scale[scaleOff + 1]);
-        x2 = x2.mul(scale[scaleOff + 2]);
-        x3 = x3.mul(scale[scaleOff + 3]);
-      }
+      x0 = loadC(c, c0, scale, scaleOff);
+      x1 = loadC(c, c1, scale, scaleOff + 1);
+      x2 = loadC(c, c2, scale, scaleOff + 2);
+      x3 = loadC(c, c3, scale, scaleOff + 3);
     }
     int ai = aOff + k0 * aK;
     int bi = bOff + k0 * ldb;
@@ -250,6 +218,12 @@ final class TileOps {
     x1.intoArray(c, c1);
     x2.intoArray(c, c2);
     x3.intoArray(c, c3);
+  }
+
+  /** Row r's vector of C at off for an accumulating product, times scale[s] when scale is set. */
+  private static FloatVector loadC(float[] c, int off, float[] scale, int s) {
+    FloatVector x = FloatVector.fromArray(F, c, off);
+    return scale == null ? x : x.mul(scale[s]);
   }
 
   // Cephes exp2f minimax coefficients: 2^f ≈ 1 + f·P(f) on [-0.5, 0.5], relative error ~2e-7.
