@@ -12,7 +12,7 @@
 // Every product inside a tile goes through one register-blocked micro-kernel, TileOps.mm4: four
 // output rows by up to three vectors of columns, A broadcast one scalar at a time, B loaded as
 // vectors, and A addressed through two strides so that it reads either A or Aᵀ:
-//   forward   Sᵀ = K·Qᵀ  [BC, BR]        O += P·V      [BR, hsP]
+//   forward   Sᵀ = K·Qᵀ  [BC, BR]        O ← αO + P·V  [BR, hsP]  (α: the online softmax rescaling)
 //   backward  Sᵀ = K·Qᵀ, dPᵀ = V·dOᵀ    dV += Pᵀ·dO, dK += dSᵀ·Q, dQ += dS·K   [·, hsP]
 // Padding is zero-filled, so no product needs a tail loop over hs; causal masking is a lane mask on
 // the diagonal tiles only, and key tiles wholly after a query tile are never visited. Within a
