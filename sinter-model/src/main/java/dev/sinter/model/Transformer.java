@@ -101,29 +101,33 @@ public final class Transformer {
   public void initialize(long seed) {
     double residualScale = 1.0 / Math.sqrt(2.0 * cfg.layers());
     List<ParameterLayout.Tensor> random = new ArrayList<>();
-    List<Integer> firstBlock = new ArrayList<>();
     int blocks = 0;
     for (ParameterLayout.Tensor t : layout.tensors()) {
       switch (t.kind()) {
         case NORM -> java.util.Arrays.fill(params, t.offset(), t.end(), 1f);
         case BIAS -> java.util.Arrays.fill(params, t.offset(), t.end(), 0f);
         case EMBEDDING, MATRIX, RESIDUAL_MATRIX -> {
-          if (t.end() == t.offset()) {
-            continue;
-          }
           random.add(t);
-          firstBlock.add(blocks);
           blocks += (t.end() - t.offset() + INIT_BLOCK - 1) / INIT_BLOCK;
         }
       }
     }
-    int total = blocks;
-    k.pool().parallelFor(total, block -> {
-      int ti = tensorOfBlock(firstBlock, block);
+    // Block q fills params[blockFrom[q], ...) of tensor random[blockTensor[q]].
+    int[] blockTensor = new int[blocks];
+    int[] blockFrom = new int[blocks];
+    int q = 0;
+    for (int ti = 0; ti < random.size(); ti++) {
       ParameterLayout.Tensor t = random.get(ti);
+      for (int from = t.offset(); from < t.end(); from += INIT_BLOCK, q++) {
+        blockTensor[q] = ti;
+        blockFrom[q] = from;
+      }
+    }
+    k.pool().parallelFor(blocks, block -> {
+      ParameterLayout.Tensor t = random.get(blockTensor[block]);
       double std = cfg.initStd()
           * (t.kind() == ParameterLayout.Kind.RESIDUAL_MATRIX ? residualScale : 1.0);
-      int from = t.offset() + (block - firstBlock.get(ti)) * INIT_BLOCK;
+      int from = blockFrom[block];
       int to = Math.min(t.end(), from + INIT_BLOCK);
       Rng rng = Rng.derive(seed, t.name());
       rng.skip(2L * (from - t.offset())); // each Gaussian takes two draws
@@ -131,12 +135,6 @@ public final class Transformer {
         params[i] = (float) (rng.nextGaussian() * std);
       }
     });
-  }
-
-  /** The tensor that holds {@code block}: the last whose first block is at or before it. */
-  private static int tensorOfBlock(List<Integer> firstBlock, int block) {
-    int i = java.util.Collections.binarySearch(firstBlock, block);
-    return i >= 0 ? i : -i - 2;
   }
 
   /** Activation bytes currently allocated (the high-water mark of the activation buffers). */
