@@ -65,9 +65,7 @@ public final class BenchCommand implements Runnable {
       } else {
         out.printf("fp32 FMA peak (%d-bit vectors): %.1f GFLOP/s per core, %.1f GFLOP/s on %d thread(s)%n",
             r.speciesBits(), r.perCoreGflops(), r.allCoreGflops(), r.threads());
-        if (r.contended()) {
-          out.println(r.contentionNote());
-        }
+        r.noteContention(out::println);
       }
       return Main.OK;
     }
@@ -113,9 +111,7 @@ public final class BenchCommand implements Runnable {
       if (!json) {
         out.printf("peak: %.1f GFLOP/s per core, %.1f on %d threads; OpenBLAS: %s%n", peak.perCoreGflops(),
             peak.allCoreGflops(), peak.threads(), blas.map(OpenBlas::path).orElse("not installed"));
-        if (peak.contended()) {
-          out.println(peak.contentionNote());
-        }
+        peak.noteContention(out::println);
         out.flush();
       }
       List<KernelBench.Row> rows = new ArrayList<>();

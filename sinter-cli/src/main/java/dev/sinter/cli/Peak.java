@@ -21,7 +21,10 @@ final class Peak {
       return givenGflops;
     }
     int n = ThreadPool.resolveThreads(threads);
-    FmaPeak.Result r = probe(n);
+    FmaPeak.Result r;
+    try (ThreadPool pool = new ThreadPool(n)) {
+      r = FmaPeak.measure(pool, 1.0, 5);
+    }
     // MFU is against per-core peak × threads: the all-core probe runs while the JIT compiles and
     // co-tenants come and go, and on a 2-vCPU machine it has read as low as one core's figure.
     // When measured cleanly the two agree (e.g. 197 vs 2 × 99.8 GFLOP/s); see docs/benchmarks.md.
@@ -29,9 +32,7 @@ final class Peak {
     if (out != null) {
       out.printf("peak: %.1f GFLOP/s = %d thread(s) x %.1f measured per core (all-core probe read %.1f; %d-bit vectors)%n",
           peak, n, r.perCoreGflops(), r.allCoreGflops(), r.speciesBits());
-      if (r.contended()) {
-        out.println(r.contentionNote());
-      }
+      r.noteContention(out::println);
     }
     return peak;
   }
@@ -43,13 +44,7 @@ final class Peak {
    * 84 % for a 65 % run).
    */
   static double remeasure(int threads) {
-    int n = ThreadPool.resolveThreads(threads);
-    return probe(n).perCoreGflops() * n;
-  }
-
-  private static FmaPeak.Result probe(int n) {
-    try (ThreadPool pool = new ThreadPool(n)) {
-      return FmaPeak.measure(pool, 1.0, 5);
-    }
+    // Only the per-core figure is used, so the all-core part of the probe is not run.
+    return FmaPeak.perCoreGflops(1.0, 5) * ThreadPool.resolveThreads(threads);
   }
 }

@@ -37,6 +37,13 @@ public final class FmaPeak {
       return threads > 1 && allCoreGflops < CONTENDED_BELOW * threads * perCoreGflops;
     }
 
+    /** Hands {@link #contentionNote()} to {@code log} when {@link #contended()}. */
+    public void noteContention(java.util.function.Consumer<String> log) {
+      if (contended()) {
+        log.accept(contentionNote());
+      }
+    }
+
     /** A line for the log when {@link #contended()}, else null. */
     public String contentionNote() {
       if (!contended()) {
@@ -55,17 +62,8 @@ public final class FmaPeak {
   /** Measures with a warm-up of at least {@code warmupSeconds} and {@code rounds} timed rounds. */
   public static Result measure(ThreadPool pool, double warmupSeconds, int rounds) {
     float[] sink = new float[Math.max(1, pool.threads())];
-    long deadline = System.nanoTime() + (long) (warmupSeconds * 1e9);
-    while (System.nanoTime() < deadline) {
-      sink[0] += chains(ITERATIONS / 8, 1f);
-    }
+    double single = perCore(warmupSeconds, rounds, sink);
     double flopsPerRun = 2.0 * CHAINS * S.length() * (double) ITERATIONS;
-    double single = 0;
-    for (int r = 0; r < rounds; r++) {
-      long t0 = System.nanoTime();
-      sink[0] += chains(ITERATIONS, r);
-      single = Math.max(single, flopsPerRun / (System.nanoTime() - t0));
-    }
     int threads = pool.threads();
     pool.parallelFor(threads, t -> sink[t] += chains(ITERATIONS / 8, t));
     // One round per thread, all starting together, so the pool cannot hand two to one thread
@@ -89,6 +87,32 @@ public final class FmaPeak {
       throw new IllegalStateException("FMA chains diverged");
     }
     return new Result(S.vectorBitSize(), threads, single, all);
+  }
+
+  /** The per-core figure of {@link #measure} alone, on the calling thread (GFLOP/s). */
+  public static double perCoreGflops(double warmupSeconds, int rounds) {
+    float[] sink = new float[1];
+    double single = perCore(warmupSeconds, rounds, sink);
+    if (Float.isNaN(sink[0])) {
+      throw new IllegalStateException("FMA chains diverged");
+    }
+    return single;
+  }
+
+  /** Best single-thread GFLOP/s of {@code rounds} timed runs after the warm-up; adds into sink[0]. */
+  private static double perCore(double warmupSeconds, int rounds, float[] sink) {
+    long deadline = System.nanoTime() + (long) (warmupSeconds * 1e9);
+    while (System.nanoTime() < deadline) {
+      sink[0] += chains(ITERATIONS / 8, 1f);
+    }
+    double flopsPerRun = 2.0 * CHAINS * S.length() * (double) ITERATIONS;
+    double single = 0;
+    for (int r = 0; r < rounds; r++) {
+      long t0 = System.nanoTime();
+      sink[0] += chains(ITERATIONS, r);
+      single = Math.max(single, flopsPerRun / (System.nanoTime() - t0));
+    }
+    return single;
   }
 
   /** Runs the chains for {@code iterations} steps; the result depends on all of them. */

@@ -327,9 +327,7 @@ public final class KernelBench {
     System.out.printf(Locale.ROOT, "FMA peak (%d-bit): %.1f GFLOP/s per core, %.1f on %d threads; "
         + "OpenBLAS: %s%n", peak.speciesBits(), peak.perCoreGflops(), peak.allCoreGflops(),
         peak.threads(), blas.map(OpenBlas::path).orElse("not found"));
-    if (peak.contended()) {
-      System.out.println(peak.contentionNote());
-    }
+    peak.noteContention(System.out::println);
     List<Shape> shapes = trainingShapes().stream()
         .filter(s -> names.isEmpty() || names.contains(s.name())
             || names.contains(s.name() + ":" + s.form().label()))
